@@ -1,0 +1,69 @@
+/* GET /v1/pricing-plans/: the public plans, anonymous allowed. */
+#include "paging.h"
+#include "server.h"
+
+static const char SQL_COUNT_PLANS[] = "SELECT COUNT(*) FROM plans WHERE is_public = 1";
+static const char SQL_PLANS[] =
+	"SELECT slug, name, price_coins, max_apps, max_api_requests_per_app_per_day,"
+	" max_requests_per_key_per_minute, max_alerts_per_day, max_whatsapp_destinations,"
+	" scopes + 0 FROM plans WHERE is_public = 1 ORDER BY sort_order, id LIMIT ? OFFSET ?";
+
+static const char *const int_cols[] = {
+	"price_coins", "max_apps", "max_api_requests_per_app_per_day",
+	"max_requests_per_key_per_minute", "max_alerts_per_day", "max_whatsapp_destinations",
+};
+
+static json_object *plan_json(const struct civic_rows *r, size_t i)
+{
+	json_object *o = json_object_new_object(), *scopes = json_object_new_array();
+	int64_t v, bits = 0;
+
+	json_object_object_add(o, "slug", json_object_new_string(civic_rows_get(r, i, 0)));
+	json_object_object_add(o, "name", json_object_new_string(civic_rows_get(r, i, 1)));
+	for (size_t c = 0; c < sizeof(int_cols) / sizeof(int_cols[0]); c++)
+		if (civic_rows_int(r, i, 2 + c, &v))
+			json_object_object_add(o, int_cols[c], json_object_new_int64(v));
+	civic_rows_int(r, i, 8, &bits);
+	for (civic_scopes bit = 1; bit <= CIVIC_SCOPE_ALL; bit <<= 1)
+		if ((civic_scopes)bits & bit)
+			json_object_array_add(scopes, json_object_new_string(civic_scope_name(bit)));
+	json_object_object_add(o, "scopes", scopes);
+	return o;
+}
+
+static enum civic_err list_plans(struct civic_ctx *ctx)
+{
+	struct civic_paging pg;
+	struct civic_rows *n = NULL, *r = NULL;
+	json_object *rows;
+	int64_t total;
+	enum civic_err err;
+
+	if ((err = civic_paging_parse(ctx, &pg)) != CIVIC_OK)
+		return err;
+	struct civic_param p[] = {CIVIC_PINT(pg.size), CIVIC_PINT(pg.offset)};
+	if ((err = civic_db_exec(ctx->db, SQL_COUNT_PLANS, NULL, 0, &n)) != CIVIC_OK ||
+	    (err = civic_db_exec(ctx->db, SQL_PLANS, p, 2, &r)) != CIVIC_OK)
+		goto out;
+	if (!civic_rows_int(n, 0, 0, &total)) {
+		err = CIVIC_E_INTERNAL;
+		goto out;
+	}
+	rows = json_object_new_array();
+	for (size_t i = 0; i < r->nrows; i++)
+		json_object_array_add(rows, plan_json(r, i));
+	err = civic_paging_reply(ctx, &pg, rows, total);
+out:
+	civic_rows_free(n);
+	civic_rows_free(r);
+	return err;
+}
+
+static const struct civic_route routes[] = {
+	{"GET", "/v1/pricing-plans/", CIVIC_AUTH_PUBLIC, CIVIC_SCOPE_NONE, NULL, 0, list_plans},
+};
+
+int main(void)
+{
+	return civic_serve("civic-pricing-plans", routes, sizeof(routes) / sizeof(routes[0]));
+}

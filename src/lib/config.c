@@ -1,0 +1,243 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "num.h"
+
+#ifndef CIVIC_SYSCONFDIR
+#define CIVIC_SYSCONFDIR "/etc"
+#endif
+#ifndef CIVIC_DATADIR
+#define CIVIC_DATADIR "/usr/share/civicsentinel"
+#endif
+
+/* Raw values as read; files are resolved after parsing. */
+struct raw {
+	struct civic_config *cfg;
+	char *password_file, *pepper_file, *jwt_key_file, *jwt_prev_key_file;
+	char *bad;            /* first unknown/invalid "section.name", if any */
+};
+
+const char *civic_config_path(void)
+{
+	const char *p = getenv("CIVIC_CONFIG");
+	return (p && *p) ? p : CIVIC_SYSCONFDIR "/civicsentinel.conf";
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = strdup(v);
+}
+
+static int on_value(void *user, const char *sec, const char *name, const char *value)
+{
+	struct raw *r = user;
+	struct civic_config *c = r->cfg;
+	int64_t n;
+
+#define IS(s, k) (strcmp(sec, s) == 0 && strcmp(name, k) == 0)
+	if (IS("database", "socket"))
+		set_str(&c->db_socket, value);
+	else if (IS("database", "host"))
+		set_str(&c->db_host, value);
+	else if (IS("database", "port") && civic_num_parse_str(value, 1, 65535, &n))
+		c->db_port = (unsigned)n;
+	else if (IS("database", "name"))
+		set_str(&c->db_name, value);
+	else if (IS("database", "user"))
+		set_str(&c->db_user, value);
+	else if (IS("database", "password_file"))
+		set_str(&r->password_file, value);
+	else if (IS("api", "environment") && (!strcmp(value, "live") || !strcmp(value, "test")))
+		set_str(&c->environment, value);
+	else if (IS("api", "base_url"))
+		set_str(&c->base_url, value);
+	else if (IS("api", "pepper_file"))
+		set_str(&r->pepper_file, value);
+	else if (IS("api", "jwt_key_file"))
+		set_str(&r->jwt_key_file, value);
+	else if (IS("api", "jwt_previous_key_file"))
+		set_str(&r->jwt_prev_key_file, value);
+	else if (IS("api", "token_lifetime") && civic_num_parse_str(value, 60, 86400, &n))
+		c->token_lifetime = (long)n;
+	else if (IS("api", "supported_countries"))
+		set_str(&c->supported_countries, value);
+	else if (IS("api", "iso_3166_file"))
+		set_str(&c->iso_3166_file, value);
+	else if (IS("paths", "sql_dir"))
+		set_str(&c->sql_dir, value);
+	else if (IS("paths", "templates_dir"))
+		set_str(&c->templates_dir, value);
+	else if (IS("log", "level") && civic_num_parse_str(value, 0, 3, &n))
+		c->log_level = (int)n;
+	else {
+		if (r->bad == NULL) {
+			size_t len = strlen(sec) + strlen(name) + 2;
+			if ((r->bad = malloc(len)) != NULL)
+				snprintf(r->bad, len, "%s.%s", sec, name);
+		}
+		return 0;
+	}
+#undef IS
+	return 1;
+}
+
+bool civic_secret_load(const char *path, size_t min, struct civic_secret *out, char *err,
+                       size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	out->len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		snprintf(err, errlen, "cannot open secret file %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "secret file %s is not a regular file", path);
+		goto fail;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen, "secret file %s is accessible by group or others; chmod 600 it",
+		         path);
+		goto fail;
+	}
+	n = read(fd, out->bytes, sizeof(out->bytes));
+	if (n < 0 || (size_t)n >= sizeof(out->bytes)) {
+		snprintf(err, errlen, "secret file %s is unreadable or larger than %d bytes", path,
+		         CIVIC_SECRET_MAX - 1);
+		goto fail;
+	}
+	if (n > 0 && out->bytes[n - 1] == '\n')
+		n--;
+	if ((size_t)n < min) {
+		snprintf(err, errlen, "secret file %s holds %zd bytes; at least %zu are required", path,
+		         n, min);
+		goto fail;
+	}
+	out->len = (size_t)n;
+	close(fd);
+	return true;
+fail:
+	close(fd);
+	return false;
+}
+
+static bool load_password(const char *path, char **out, char *err, size_t errlen)
+{
+	struct civic_secret s;
+
+	if (!civic_secret_load(path, 1, &s, err, errlen))
+		return false;
+	if (memchr(s.bytes, '\0', s.len) != NULL) {
+		snprintf(err, errlen, "password file %s contains a NUL byte", path);
+		return false;
+	}
+	*out = strndup((const char *)s.bytes, s.len);
+	return *out != NULL;
+}
+
+static bool defaults(struct civic_config *c)
+{
+	const struct {
+		char **field;
+		const char *value;
+	} d[] = {
+		{&c->db_host, "localhost"},
+		{&c->db_name, "civic"},
+		{&c->db_user, "civic"},
+		{&c->environment, "test"},
+		{&c->base_url, "http://127.0.0.1:8080"},
+		{&c->supported_countries, "*"},
+		{&c->iso_3166_file, "/usr/share/iso-codes/json/iso_3166-1.json"},
+		{&c->sql_dir, CIVIC_DATADIR "/sql"},
+		{&c->templates_dir, CIVIC_DATADIR "/templates"},
+	};
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (*d[i].field == NULL && (*d[i].field = strdup(d[i].value)) == NULL)
+			return false;
+	/* The base URL is joined with paths: keep it without a final '/'. */
+	for (size_t n = strlen(c->base_url); n > 0 && c->base_url[n - 1] == '/'; n--)
+		c->base_url[n - 1] = '\0';
+	return true;
+}
+
+bool civic_config_load(const char *path, bool need_secrets, struct civic_config *cfg,
+                       char *err, size_t errlen)
+{
+	struct raw r = {.cfg = cfg};
+	bool ok = false;
+	int line;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->db_port = 3306;
+	cfg->token_lifetime = 900;
+	cfg->log_level = CIVIC_LOG_INFO;
+	line = ini_parse(path, on_value, &r);
+	if (line < 0) {
+		snprintf(err, errlen, "cannot read config file %s", path);
+		goto out;
+	}
+	if (line > 0) {
+		snprintf(err, errlen, "%s:%d: unknown or invalid setting %s", path, line,
+		         r.bad ? r.bad : "(syntax error)");
+		goto out;
+	}
+	if (!defaults(cfg)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (r.password_file && !load_password(r.password_file, &cfg->db_password, err, errlen))
+		goto out;
+	if (need_secrets) {
+		if (!r.pepper_file || !r.jwt_key_file) {
+			snprintf(err, errlen, "%s: [api] pepper_file and jwt_key_file are required", path);
+			goto out;
+		}
+		if (!civic_secret_load(r.pepper_file, CIVIC_SECRET_MIN, &cfg->pepper, err, errlen) ||
+		    !civic_secret_load(r.jwt_key_file, CIVIC_SECRET_MIN, &cfg->jwt_key, err, errlen))
+			goto out;
+		if (r.jwt_prev_key_file && *r.jwt_prev_key_file &&
+		    !civic_secret_load(r.jwt_prev_key_file, CIVIC_SECRET_MIN, &cfg->jwt_prev_key, err,
+		                       errlen))
+			goto out;
+	}
+	ok = true;
+out:
+	free(r.password_file);
+	free(r.pepper_file);
+	free(r.jwt_key_file);
+	free(r.jwt_prev_key_file);
+	free(r.bad);
+	if (!ok)
+		civic_config_free(cfg);
+	return ok;
+}
+
+void civic_config_free(struct civic_config *c)
+{
+	char **strs[] = {&c->db_socket, &c->db_host, &c->db_name, &c->db_user,
+	                 &c->db_password, &c->environment, &c->base_url,
+	                 &c->supported_countries, &c->iso_3166_file, &c->sql_dir,
+	                 &c->templates_dir};
+
+	if (c->db_password)
+		explicit_bzero(c->db_password, strlen(c->db_password));
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+	explicit_bzero(&c->pepper, sizeof(c->pepper));
+	explicit_bzero(&c->jwt_key, sizeof(c->jwt_key));
+	explicit_bzero(&c->jwt_prev_key, sizeof(c->jwt_prev_key));
+}

@@ -1,0 +1,59 @@
+/* civicsentinel.conf: one INI file (read with inih). Path from
+ * $CIVIC_CONFIG, else CIVIC_SYSCONFDIR/civicsentinel.conf. */
+#ifndef CIVIC_CONFIG_H
+#define CIVIC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CIVIC_SECRET_MIN 32
+#define CIVIC_SECRET_MAX 1024
+
+struct civic_secret {
+	unsigned char bytes[CIVIC_SECRET_MAX];
+	size_t len;
+};
+
+struct civic_config {
+	/* [database] */
+	char *db_socket;          /* NULL: use host/port */
+	char *db_host;            /* default "localhost" */
+	unsigned db_port;         /* default 3306 */
+	char *db_name;            /* default "civic" */
+	char *db_user;            /* default "civic" */
+	char *db_password;        /* from password_file; may be NULL */
+	/* [api] */
+	char *environment;        /* "live" or "test" */
+	char *base_url;           /* no trailing slash */
+	struct civic_secret pepper;
+	struct civic_secret jwt_key;
+	struct civic_secret jwt_prev_key; /* len 0 when not configured */
+	long token_lifetime;      /* seconds, default 900 */
+	char *supported_countries;/* "*" or "GB,FR,..." */
+	char *iso_3166_file;
+	/* [paths] */
+	char *sql_dir;
+	char *templates_dir;
+	/* [log] */
+	int log_level;            /* enum civic_log_level */
+};
+
+/* The path of the config file: $CIVIC_CONFIG or the compiled default.
+ * Static or environment storage; do not free. */
+const char *civic_config_path(void);
+
+/* Loads path into *cfg (zeroed first). On failure returns false and
+ * writes a message a deployer can act on into err. need_secrets: also
+ * load and check the pepper and JWT key files (responders and the key
+ * commands need them; migrate does not). Free with civic_config_free. */
+bool civic_config_load(const char *path, bool need_secrets, struct civic_config *cfg,
+                       char *err, size_t errlen);
+void civic_config_free(struct civic_config *cfg);
+
+/* Reads a secret file: must be a regular file, not readable or writable
+ * by group or others, between CIVIC_SECRET_MIN and CIVIC_SECRET_MAX
+ * bytes. A single trailing newline is not part of the secret. */
+bool civic_secret_load(const char *path, size_t min, struct civic_secret *out, char *err,
+                       size_t errlen);
+
+#endif

@@ -1,0 +1,165 @@
+#include "input.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "countries.h"
+
+enum civic_err civic_input_parse_json(const char *body, size_t len, json_object **out)
+{
+	json_tokener *tok = json_tokener_new_ex(CIVIC_JSON_DEPTH);
+	json_object *obj;
+
+	*out = NULL;
+	if (tok == NULL)
+		return CIVIC_E_INTERNAL;
+	if (len == 0 || len > INT32_MAX || memchr(body, '\0', len) != NULL) {
+		json_tokener_free(tok);
+		return CIVIC_E_INVALID_REQUEST;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, body, (int)len);
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		/* trailing whitespace is fine, anything else is not */
+		size_t end = json_tokener_get_parse_end(tok);
+		bool only_space = obj != NULL && json_tokener_get_error(tok) == json_tokener_success;
+		for (size_t i = end; only_space && i < len; i++)
+			only_space = strchr(" \t\r\n", body[i]) != NULL;
+		if (!only_space) {
+			json_object_put(obj);
+			json_tokener_free(tok);
+			return CIVIC_E_INVALID_REQUEST;
+		}
+	}
+	json_tokener_free(tok);
+	*out = obj;
+	return CIVIC_OK;
+}
+
+/* Characters in a valid UTF-8 string, or -1 if it holds a control char. */
+static int64_t text_chars(const char *s)
+{
+	int64_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return -1;
+		if ((*p & 0xC0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+bool civic_valid_email(const char *s)
+{
+	const char *at = strchr(s, '@'), *dot;
+	size_t n = strlen(s);
+
+	if (at == NULL || at == s || strchr(at + 1, '@') || n > 254 || at - s > 64)
+		return false;
+	for (const char *p = s; p < at; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("\"(),:;<>[\\]", *p))
+			return false;
+	dot = strrchr(at + 1, '.');
+	if (dot == NULL || dot == at + 1 || dot[1] == '\0')
+		return false;
+	for (const char *p = at + 1; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.') ||
+		    (*p == '.' && (p[1] == '.' || p[-1] == '@' || p[1] == '\0')))
+			return false;
+	return true;
+}
+
+bool civic_valid_phone(const char *s)
+{
+	size_t n;
+
+	if (s[0] != '+' || s[1] < '1' || s[1] > '9')
+		return false;
+	n = strlen(s + 1);
+	return n >= 7 && n <= 15 && strspn(s + 1, "0123456789") == n;
+}
+
+const char *civic_input_check_value(const struct civic_field *f, json_object *v,
+                                    struct civic_value *out)
+{
+	const char *s;
+	int64_t chars;
+
+	out->present = true;
+	if (v == NULL) {
+		out->null = true;
+		return (f->flags & CIVIC_F_NULLABLE) ? NULL : "must not be null";
+	}
+	if (f->type == CIVIC_F_INT) {
+		if (!json_object_is_type(v, json_type_int))
+			return "must be an integer";
+		out->num = json_object_get_int64(v);
+		return (out->num < f->min || out->num > f->max) ? "is out of range" : NULL;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return "must be a string";
+	s = out->str = json_object_get_string(v);
+	if ((size_t)json_object_get_string_len(v) != strlen(s))
+		return "must not contain NUL bytes";
+	switch (f->type) {
+	case CIVIC_F_TEXT:
+		if ((chars = text_chars(s)) < 0)
+			return "must not contain control characters";
+		if (chars < f->min || chars > f->max)
+			return f->min > 0 && chars == 0 ? "must not be empty" : "has an invalid length";
+		return NULL;
+	case CIVIC_F_EMAIL:
+		return civic_valid_email(s) ? NULL : "must be a valid email address";
+	case CIVIC_F_PHONE:
+		return civic_valid_phone(s) ? NULL
+		                            : "must be an E.164 number: + and 7 to 15 digits";
+	case CIVIC_F_COUNTRY:
+		return civic_countries_find(s) ? NULL : "must be a supported ISO 3166-1 alpha-2 code";
+	case CIVIC_F_TOKEN:
+		for (const char *p = s; *p; p++)
+			if (*p <= ' ' || *p >= 0x7f)
+				return "must be printable ASCII without spaces";
+		return ((int64_t)strlen(s) < f->min || (int64_t)strlen(s) > f->max)
+		           ? "has an invalid length"
+		           : NULL;
+	case CIVIC_F_INT:
+		break;
+	}
+	return "has an unknown type";
+}
+
+enum civic_err civic_input_check(const struct civic_field *fields, size_t n, json_object *obj,
+                                 struct civic_value *vals, json_object **errors)
+{
+	json_object *errs;
+
+	*errors = NULL;
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return CIVIC_E_INVALID_REQUEST;
+	errs = json_object_new_object();
+	memset(vals, 0, sizeof(*vals) * n);
+	json_object_object_foreach(obj, key, val) {
+		size_t i;
+		const char *why;
+		for (i = 0; i < n && strcmp(fields[i].name, key) != 0; i++)
+			;
+		if (i == n)
+			why = "is not a known field";
+		else
+			why = civic_input_check_value(&fields[i], val, &vals[i]);
+		if (why)
+			json_object_object_add(errs, key, json_object_new_string(why));
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((fields[i].flags & CIVIC_F_REQUIRED) && !vals[i].present)
+			json_object_object_add(errs, fields[i].name, json_object_new_string("is required"));
+	if (json_object_object_length(errs) == 0) {
+		json_object_put(errs);
+		return CIVIC_OK;
+	}
+	*errors = errs;
+	return CIVIC_E_VALIDATION;
+}

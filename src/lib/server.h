@@ -1,0 +1,82 @@
+/* The shared request loop (STYLE.md 2, after kcgi's page table). A
+ * responder declares {method, path pattern, auth, scope, body fields,
+ * handler} rows and calls civic_serve(); the loop does 404/405, CORS,
+ * body limits and parsing, authentication, scope, quota, the envelope
+ * and the headers. A handler only does its resource's work: it fills
+ * ctx->data (and ctx->total/next for lists) and returns CIVIC_OK, or
+ * returns an error, optionally with civic_fail() for a custom message. */
+#ifndef CIVIC_SERVER_H
+#define CIVIC_SERVER_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "input.h"
+#include "quota.h"
+#include "request.h"
+#include "response.h"
+#include "scopes.h"
+#include "tokens.h"
+
+enum civic_auth {
+	CIVIC_AUTH_PUBLIC,    /* anonymous allowed; a bearer token, if sent, must be valid */
+	CIVIC_AUTH_TOKEN,     /* bearer token, charged against the daily quota */
+	CIVIC_AUTH_UNMETERED, /* bearer token, never charged (/v1/usage/) */
+	CIVIC_AUTH_KEYPAIR,   /* the handler authenticates a key pair itself */
+};
+
+struct civic_ctx;
+typedef enum civic_err (*civic_handler)(struct civic_ctx *ctx);
+
+struct civic_route {
+	const char *method;   /* "GET", "POST", "PATCH", "DELETE" */
+	const char *pattern;  /* "/v1/profile/{id}/": {id} is a positive integer */
+	enum civic_auth auth;
+	civic_scopes scope;   /* required scope, CIVIC_SCOPE_NONE for none */
+	const struct civic_field *fields; /* JSON body table, or NULL (no body) */
+	size_t nfields;
+	civic_handler handler;
+};
+
+struct civic_ctx {
+	const struct civic_config *cfg;
+	struct civic_db *db;
+	struct civic_request *req;
+	const struct civic_route *route;
+	time_t now;
+	int64_t id;                 /* the {id} of the pattern, 0 if none */
+	/* authentication, when the route has a token */
+	bool authed;
+	struct civic_claims claims;
+	struct civic_usage usage;
+	/* the validated body, one value per route field */
+	struct civic_value vals[16];
+	json_object *body;
+	/* output */
+	int status;                 /* 200 unless the handler sets 201 */
+	json_object *data;          /* owned by ctx */
+	int64_t total;              /* >= 0 for lists */
+	char next[CIVIC_PATH_MAX + CIVIC_QUERY_MAX + 256];
+	char errmsg[256];
+	json_object *errfields;     /* owned by ctx */
+	struct civic_response *resp;
+};
+
+/* Sets a custom message for the error e and returns e. */
+enum civic_err civic_fail(struct civic_ctx *ctx, enum civic_err e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Serves requests as FastCGI (or once as plain CGI) until shutdown.
+ * program names the responder in logs. Returns the process exit code. */
+int civic_serve(const char *program, const struct civic_route *routes, size_t nroutes);
+
+/* Handles one parsed request: exposed for tests and fuzzers. */
+void civic_handle(struct civic_ctx *ctx, const struct civic_route *routes, size_t nroutes);
+
+/* Matches path against pattern; on success *id receives {id} (or 0). */
+bool civic_route_match(const char *pattern, const char *path, int64_t *id);
+
+#endif

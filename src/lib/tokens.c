@@ -1,0 +1,179 @@
+#include "tokens.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <jwt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "num.h"
+
+#define TYP_API "at+jwt"
+#define TYP_CONSOLE "JWT"
+
+static const char *typ_for(const char *aud)
+{
+	return strcmp(aud, CIVIC_AUD_API) == 0 ? TYP_API : TYP_CONSOLE;
+}
+
+void civic_token_kid(const struct civic_secret *key, char out[17])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, key->bytes, key->len);
+	sodium_bin2hex(out, 17, h, 8);
+}
+
+enum civic_err civic_token_issue(const struct civic_config *cfg, const char *aud,
+                                 struct civic_claims *c, time_t now, char **out)
+{
+	struct civic_buf scope;
+	unsigned char rnd[16];
+	char kid[17], sub[24];
+	jwt_t *jwt = NULL;
+	enum civic_err err = CIVIC_E_INTERNAL;
+
+	*out = NULL;
+	civic_buf_init(&scope, 1024);
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(c->jti, sizeof(c->jti), rnd, sizeof(rnd));
+	c->iat = now;
+	c->exp = now + cfg->token_lifetime;
+	civic_token_kid(&cfg->jwt_key, kid);
+	snprintf(sub, sizeof(sub), "%lld", (long long)c->account_id);
+	if (!civic_scopes_format(c->scopes, " ", &scope))
+		goto done;
+	if (jwt_new(&jwt) != 0 ||
+	    jwt_set_alg(jwt, JWT_ALG_HS256, cfg->jwt_key.bytes, (int)cfg->jwt_key.len) != 0 ||
+	    jwt_add_header(jwt, "typ", typ_for(aud)) != 0 || jwt_add_header(jwt, "kid", kid) != 0 ||
+	    jwt_add_grant(jwt, "iss", cfg->base_url) != 0 || jwt_add_grant(jwt, "aud", aud) != 0 ||
+	    jwt_add_grant(jwt, "sub", sub) != 0 || jwt_add_grant_int(jwt, "app", c->app_id) != 0 ||
+	    jwt_add_grant_int(jwt, "key", c->key_id) != 0 ||
+	    jwt_add_grant(jwt, "scope", civic_buf_str(&scope)) != 0 ||
+	    jwt_add_grant(jwt, "plan", c->plan) != 0 ||
+	    jwt_add_grant(jwt, "env", cfg->environment) != 0 ||
+	    jwt_add_grant_int(jwt, "iat", now) != 0 || jwt_add_grant_int(jwt, "nbf", now) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", c->exp) != 0 || jwt_add_grant(jwt, "jti", c->jti) != 0)
+		goto done;
+	if ((*out = jwt_encode_str(jwt)) != NULL)
+		err = CIVIC_OK;
+done:
+	jwt_free(jwt);
+	civic_buf_free(&scope);
+	return err;
+}
+
+/* The signing key named by the token's "kid" header, read before any
+ * signature check so that a rotated-out key can still verify. NULL when
+ * the header is unreadable or names no key we hold. */
+static const struct civic_secret *key_for(const struct civic_config *cfg, const char *token)
+{
+	const char *dot = strchr(token, '.');
+	unsigned char head[512];
+	size_t len;
+	json_object *obj = NULL, *kidv;
+	const struct civic_secret *key = NULL;
+	char kid[17];
+
+	if (dot == NULL ||
+	    sodium_base642bin(head, sizeof(head) - 1, token, (size_t)(dot - token), NULL, &len, NULL,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return NULL;
+	head[len] = '\0';
+	if ((obj = json_tokener_parse((const char *)head)) == NULL)
+		return NULL;
+	if (json_object_object_get_ex(obj, "kid", &kidv) &&
+	    json_object_is_type(kidv, json_type_string)) {
+		civic_token_kid(&cfg->jwt_key, kid);
+		if (strcmp(kid, json_object_get_string(kidv)) == 0)
+			key = &cfg->jwt_key;
+		else if (cfg->jwt_prev_key.len > 0) {
+			civic_token_kid(&cfg->jwt_prev_key, kid);
+			if (strcmp(kid, json_object_get_string(kidv)) == 0)
+				key = &cfg->jwt_prev_key;
+		}
+	}
+	json_object_put(obj);
+	return key;
+}
+
+/* An integer claim; libjwt 1.x reports a missing one through errno. */
+static bool int_claim(jwt_t *jwt, const char *name, long *out)
+{
+	errno = 0;
+	*out = jwt_get_grant_int(jwt, name);
+	return errno == 0;
+}
+
+static bool str_is(const char *got, const char *want)
+{
+	return got != NULL && strcmp(got, want) == 0;
+}
+
+static enum civic_err check_claims(const struct civic_config *cfg, const char *aud, jwt_t *jwt,
+                                   time_t now, struct civic_claims *c)
+{
+	const char *sub, *scope, *plan, *jti;
+	long iat, nbf, exp, app, key;
+	int64_t acct;
+
+	/* The pin: whatever the header claimed, only HS256 is accepted. */
+	if (jwt_get_alg(jwt) != JWT_ALG_HS256 || !str_is(jwt_get_header(jwt, "typ"), typ_for(aud)))
+		return CIVIC_E_INVALID_TOKEN;
+	if (!str_is(jwt_get_grant(jwt, "iss"), cfg->base_url) ||
+	    !str_is(jwt_get_grant(jwt, "aud"), aud) ||
+	    !str_is(jwt_get_grant(jwt, "env"), cfg->environment))
+		return CIVIC_E_INVALID_TOKEN;
+	if (!int_claim(jwt, "iat", &iat) || !int_claim(jwt, "nbf", &nbf) ||
+	    !int_claim(jwt, "exp", &exp) || !int_claim(jwt, "app", &app) ||
+	    !int_claim(jwt, "key", &key))
+		return CIVIC_E_INVALID_TOKEN;
+	sub = jwt_get_grant(jwt, "sub");
+	scope = jwt_get_grant(jwt, "scope");
+	plan = jwt_get_grant(jwt, "plan");
+	jti = jwt_get_grant(jwt, "jti");
+	if (!civic_num_parse_str(sub, 1, INT64_MAX, &acct) || scope == NULL || plan == NULL ||
+	    jti == NULL || strlen(plan) >= sizeof(c->plan) || strlen(jti) >= sizeof(c->jti) ||
+	    app < 0 || key < 0)
+		return CIVIC_E_INVALID_TOKEN;
+	if (nbf > now + CIVIC_TOKEN_LEEWAY || iat > now + CIVIC_TOKEN_LEEWAY)
+		return CIVIC_E_INVALID_TOKEN;
+	if (exp + CIVIC_TOKEN_LEEWAY < now)
+		return CIVIC_E_TOKEN_EXPIRED;
+	if (!civic_scopes_parse(scope, &c->scopes, NULL))
+		return CIVIC_E_INVALID_TOKEN;
+	c->account_id = acct;
+	c->app_id = app;
+	c->key_id = key;
+	c->iat = iat;
+	c->exp = exp;
+	strcpy(c->plan, plan); /* checked: length tested above */
+	strcpy(c->jti, jti);   /* checked: length tested above */
+	return CIVIC_OK;
+}
+
+enum civic_err civic_token_verify(const struct civic_config *cfg, const char *aud,
+                                  const char *token, time_t now, struct civic_claims *c)
+{
+	const struct civic_secret *key;
+	struct civic_claims tmp;
+	jwt_t *jwt = NULL;
+	enum civic_err err;
+
+	if (token == NULL || strnlen(token, CIVIC_TOKEN_MAX + 1) > CIVIC_TOKEN_MAX)
+		return CIVIC_E_INVALID_TOKEN;
+	if ((key = key_for(cfg, token)) == NULL)
+		return CIVIC_E_INVALID_TOKEN;
+	if (jwt_decode(&jwt, token, key->bytes, (int)key->len) != 0 || jwt == NULL)
+		return CIVIC_E_INVALID_TOKEN;
+	memset(&tmp, 0, sizeof(tmp));
+	err = check_claims(cfg, aud, jwt, now, &tmp);
+	jwt_free(jwt);
+	if (err == CIVIC_OK)
+		*c = tmp;
+	return err;
+}
