@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accounts.h"
+
 static const char SQL_APP_PLAN_SCOPES[] =
 	"SELECT p.scopes + 0 FROM applications a JOIN accounts ac ON ac.id = a.account_id"
 	" JOIN plans p ON p.id = ac.plan_id WHERE a.id = ? AND (? = 0 OR a.account_id = ?)";
@@ -81,7 +83,7 @@ enum civic_err civic_apikey_issue(struct civic_db *db, const struct civic_config
 	enum civic_err err;
 
 	memset(out, 0, sizeof(*out));
-	if (scopes == 0 || (scopes & ~(civic_scopes)CIVIC_SCOPE_ALL) ||
+	if (!civic_app_valid_name(name) || scopes == 0 || (scopes & ~(civic_scopes)CIVIC_SCOPE_ALL) ||
 	    expires_days < 0 || expires_days > 3650)
 		return CIVIC_E_VALIDATION;
 	if ((err = civic_db_exec(db, SQL_APP_PLAN_SCOPES, p, 3, &r)) != CIVIC_OK)

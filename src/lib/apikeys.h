@@ -27,7 +27,8 @@ struct civic_issued {
 /* Issues a pair for application app_id. account_id > 0 also requires
  * the application to belong to that account (else CIVIC_E_NOT_FOUND).
  * Scopes outside the account's plan: CIVIC_E_PLAN_REQUIRED. expires_days
- * 0 means no expiry, else 1..3650. */
+ * 0 means no expiry, else 1..3650. A name that fails civic_app_valid_name,
+ * no scopes or an expiry out of range: CIVIC_E_VALIDATION. */
 enum civic_err civic_apikey_issue(struct civic_db *db, const struct civic_config *cfg,
                                   int64_t app_id, int64_t account_id, const char *name,
                                   civic_scopes scopes, int64_t expires_days,

@@ -140,10 +140,12 @@ static bool load_password(const char *path, char **out, char *err, size_t errlen
 	if (!civic_secret_load(path, 1, &s, err, errlen))
 		return false;
 	if (memchr(s.bytes, '\0', s.len) != NULL) {
+		explicit_bzero(&s, sizeof(s));
 		snprintf(err, errlen, "password file %s contains a NUL byte", path);
 		return false;
 	}
 	*out = strndup((const char *)s.bytes, s.len);
+	explicit_bzero(&s, sizeof(s));
 	return *out != NULL;
 }
 

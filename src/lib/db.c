@@ -295,7 +295,7 @@ static enum civic_err exec_once(struct civic_db *db, const char *sql, const stru
                                 size_t np, struct civic_rows *r)
 {
 	MYSQL_BIND pb[32];
-	MYSQL_STMT *st;
+	MYSQL_STMT *st = NULL;
 	enum civic_err err;
 
 	if (np > sizeof(pb) / sizeof(pb[0]))
@@ -388,7 +388,8 @@ enum civic_err civic_db_script(struct civic_db *db, const char *sql, size_t len,
 		snprintf(err, errlen, "cannot connect to the database");
 		return e;
 	}
-	mysql_set_server_option(db->conn, MYSQL_OPTION_MULTI_STATEMENTS_ON);
+	if (mysql_set_server_option(db->conn, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
+		return fail(db, mysql_errno(db->conn), "script", mysql_error(db->conn));
 	/* checked: trusted migration text from sql/, no request values */
 	rc = mysql_real_query(db->conn, sql, (unsigned long)len);
 	while (rc == 0) {
@@ -399,11 +400,17 @@ enum civic_err civic_db_script(struct civic_db *db, const char *sql, size_t len,
 			break;
 		}
 	}
-	mysql_set_server_option(db->conn, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
 	if (rc != 0) {
+		/* Read the error before the option call below clears it. */
+		unsigned no = mysql_errno(db->conn);
 		snprintf(err, errlen, "%s", mysql_error(db->conn));
-		return fail(db, mysql_errno(db->conn), "script", mysql_error(db->conn));
+		e = fail(db, no, "script", err);
+		if (db->conn)
+			mysql_set_server_option(db->conn, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+		return e;
 	}
+	if (mysql_set_server_option(db->conn, MYSQL_OPTION_MULTI_STATEMENTS_OFF) != 0)
+		return fail(db, mysql_errno(db->conn), "script", mysql_error(db->conn));
 	return CIVIC_OK;
 }
 

@@ -1,41 +1,134 @@
 #include "input.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "countries.h"
 
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+ * past U+10FFFF. json-c's VALIDATE_UTF8 lets all three through. */
+static bool strict_utf8(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		unsigned char lo = 0x80, hi = 0xBF;
+		size_t more;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			more = 1;
+		else if (c >= 0xE0 && c <= 0xEF) {
+			more = 2;
+			if (c == 0xE0)
+				lo = 0xA0;
+			else if (c == 0xED)
+				hi = 0x9F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			more = 3;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;
+		} else
+			return false;
+		if (i + more >= n)
+			return false;
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k <= more; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+		i += more + 1;
+	}
+	return true;
+}
+
+/* Outside strings, JSON has only structure, numbers and the letters of
+ * true, false and null: this refuses the single quotes, NaN and
+ * Infinity that json-c accepts even in strict mode. Inside strings,
+ * control characters must be escaped. */
+static bool json_lexemes(const char *s, size_t n)
+{
+	bool in_str = false, esc = false;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (in_str) {
+			if (c < 0x20)
+				return false;
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"')
+			in_str = true;
+		else if (!strchr(" \t\r\n{}[]:,-+.0123456789eEtruefalsn", c) || c == '\0')
+			return false;
+	}
+	return !in_str;
+}
+
+/* No NaN or infinity anywhere in the tree (json-c parses "nan"). */
+static bool finite_tree(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (!finite_tree(json_object_array_get_idx(o, i)))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (!finite_tree(v))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
 enum civic_err civic_input_parse_json(const char *body, size_t len, json_object **out)
 {
-	json_tokener *tok = json_tokener_new_ex(CIVIC_JSON_DEPTH);
+	json_tokener *tok;
 	json_object *obj;
+	size_t end;
 
 	*out = NULL;
-	if (tok == NULL)
-		return CIVIC_E_INTERNAL;
-	if (len == 0 || len > INT32_MAX || memchr(body, '\0', len) != NULL) {
-		json_tokener_free(tok);
+	if (len == 0 || len > INT32_MAX || memchr(body, '\0', len) != NULL ||
+	    !strict_utf8((const unsigned char *)body, len) || !json_lexemes(body, len))
 		return CIVIC_E_INVALID_REQUEST;
-	}
+	if ((tok = json_tokener_new_ex(CIVIC_JSON_DEPTH)) == NULL)
+		return CIVIC_E_INTERNAL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
-	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		/* trailing whitespace is fine, anything else is not */
-		size_t end = json_tokener_get_parse_end(tok);
-		bool only_space = obj != NULL && json_tokener_get_error(tok) == json_tokener_success;
-		for (size_t i = end; only_space && i < len; i++)
-			only_space = strchr(" \t\r\n", body[i]) != NULL;
-		if (!only_space) {
-			json_object_put(obj);
-			json_tokener_free(tok);
-			return CIVIC_E_INVALID_REQUEST;
-		}
-	}
+	end = json_tokener_get_parse_end(tok);
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success)
+		goto bad;
+	/* Only white space may follow the value. */
+	for (; end < len; end++)
+		if (!strchr(" \t\r\n", body[end]))
+			goto bad;
+	if (!finite_tree(obj))
+		goto bad;
 	json_tokener_free(tok);
 	*out = obj;
 	return CIVIC_OK;
+bad:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return CIVIC_E_INVALID_REQUEST;
 }
 
 /* Characters in a valid UTF-8 string, or -1 if it holds a control char. */

@@ -16,8 +16,8 @@ bool civic_num_parse(const char *s, size_t len, int64_t min, int64_t max, int64_
 	}
 	if (i == len || len - i > 19)
 		return false;
-	if (s[i] == '0' && len - i > 1)
-		return false;
+	if (s[i] == '0' && (len - i > 1 || neg))
+		return false; /* no leading zeros, no "-0" */
 	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; i < len; i++) {
 		unsigned d;

@@ -9,7 +9,7 @@
 
 /* Parses the whole of s[0..len) as a base-10 integer in [min, max]:
  * optional '-', digits only, no spaces, no '+', no leading zeros beyond
- * "0". Returns false on anything else; *out is set only on success. */
+ * "0", no "-0". Returns false on anything else; *out is set only on success. */
 bool civic_num_parse(const char *s, size_t len, int64_t min, int64_t max, int64_t *out);
 /* The same for a NUL-terminated string; s may be NULL (false). */
 bool civic_num_parse_str(const char *s, int64_t min, int64_t max, int64_t *out);

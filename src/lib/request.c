@@ -188,9 +188,9 @@ int civic_request_query(const struct civic_request *r, const char *name, char *o
 		size_t klen = eq ? (size_t)(eq - q) : seg;
 		char key[64];
 
-		if (klen > 0) {
-			if (!civic_percent_decode(q, klen, true, key, sizeof(key)))
-				return -1;
+		/* A key that is too long or badly escaped cannot be the one
+		 * asked for: skip it rather than fail every lookup. */
+		if (klen > 0 && civic_percent_decode(q, klen, true, key, sizeof(key))) {
 			if (strlen(key) == nlen && memcmp(key, name, nlen) == 0) {
 				const char *v = eq ? eq + 1 : q + seg;
 				size_t vlen = (size_t)(q + seg - v);

@@ -38,7 +38,8 @@ const char *civic_request_param(const struct civic_request *r, const char *name)
 /* Looks up an HTTP header by its wire name ("X-API-Key"); NULL if absent. */
 const char *civic_request_header(const struct civic_request *r, const char *name);
 
-/* Fills r from envp (not copied: envp must outlive r). Errors:
+/* Fills r from envp (not copied: envp must outlive r). r must be zeroed
+ * or parsed before (its body buffer is reused). Errors:
  * CIVIC_E_INVALID_REQUEST for a malformed path, query or Content-Length,
  * CIVIC_E_PAYLOAD_TOO_LARGE for a declared body over the cap. The
  * request id is set in every case (echoed if sane, else random). */

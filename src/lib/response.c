@@ -85,7 +85,7 @@ bool civic_response_error(struct civic_response *r, enum civic_err e, const char
 	char internal[128];
 	bool ok;
 
-	if (e == CIVIC_OK)
+	if (e == CIVIC_OK || (unsigned)e >= CIVIC_E__COUNT)
 		e = CIVIC_E_INTERNAL;
 	if (e == CIVIC_E_INTERNAL) {
 		/* Never leak details of a server fault: the id finds the log line. */

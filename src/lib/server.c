@@ -17,7 +17,8 @@
 extern char **environ;
 
 #define EXPOSED "X-Request-Id, X-Plan, X-RateLimit-Limit, X-RateLimit-Used, " \
-	"X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit-Policy, RateLimit, Retry-After"
+	"X-RateLimit-Remaining, X-RateLimit-Reset, X-Content-Type-Options, RateLimit-Policy, " \
+	"RateLimit, Retry-After"
 
 enum civic_err civic_fail(struct civic_ctx *ctx, enum civic_err e, const char *fmt, ...)
 {
@@ -48,8 +49,12 @@ bool civic_route_match(const char *pattern, const char *path, int64_t *id)
 		pattern++;
 		path++;
 	}
-	return (*pattern == '\0' || strcmp(pattern, "/") == 0) &&
-	       (*path == '\0' || strcmp(path, "/") == 0);
+	/* Only one final '/' may be missing or extra, never a doubled one. */
+	if (strcmp(pattern, "/") == 0)
+		pattern++;
+	else if (*pattern == '\0' && strcmp(path, "/") == 0 && path[-1] != '/')
+		path++;
+	return *pattern == '\0' && *path == '\0';
 }
 
 static void common_headers(struct civic_ctx *ctx)

@@ -68,5 +68,7 @@ int civic_time_parse(const char *s, time_t *out)
 	tm.tm_min = mi;
 	tm.tm_sec = se;
 	*out = timegm(&tm);
-	return 1;
+	/* timegm() normalises 2025-02-30 to March: refuse such dates. */
+	gmtime_r(out, &tm);
+	return tm.tm_year == y - 1900 && tm.tm_mon == mo - 1 && tm.tm_mday == d;
 }

@@ -2,7 +2,8 @@
  * a file, with a "kid" header so the key can be rotated (the previous
  * key, if configured, still verifies). Verification pins the algorithm
  * (jwt_get_alg() after jwt_decode(), libjwt 1.x), so "none" and every
- * other algorithm are refused, and checks typ, iss, aud, exp, nbf. */
+ * other algorithm are refused, and checks typ, iss, aud, exp, nbf.
+ * "typ" is "JWT" for every audience: libjwt 1.10 allows no other. */
 #ifndef CIVIC_TOKENS_H
 #define CIVIC_TOKENS_H
 

@@ -1,0 +1,285 @@
+#include "accounts.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "input.h"
+
+static const char SQL_INSERT_ACCOUNT[] =
+	"INSERT INTO accounts (email, password_hash, email_verified_at, plan_id, created_at,"
+	" updated_at)"
+	" SELECT ?, ?, IF(? = 1, UTC_TIMESTAMP(), NULL), id, UTC_TIMESTAMP(), UTC_TIMESTAMP()"
+	" FROM plans WHERE slug = ?";
+/* Only the account row is locked: locking the plan row too would make
+ * every account on the same plan wait for each other. */
+static const char SQL_LOCK_ACCOUNT[] = "SELECT plan_id FROM accounts WHERE id = ? FOR UPDATE";
+static const char SQL_PLAN_MAX_APPS[] = "SELECT max_apps FROM plans WHERE id = ?";
+/* A locking read sees the latest committed rows, not the snapshot. */
+static const char SQL_COUNT_APPS[] =
+	"SELECT COUNT(*) FROM applications WHERE account_id = ? FOR UPDATE";
+static const char SQL_INSERT_APP[] =
+	"INSERT INTO applications (account_id, name, created_at) VALUES (?, ?, UTC_TIMESTAMP())";
+static const char SQL_APP_USAGE[] =
+	"SELECT p.slug, p.max_apps, (SELECT COUNT(*) FROM applications WHERE account_id = a.id)"
+	" FROM accounts a JOIN plans p ON p.id = a.plan_id WHERE a.id = ?";
+static const char SQL_PLAN_BY_SLUG[] = "SELECT id FROM plans WHERE slug = ?";
+static const char SQL_SET_PLAN[] =
+	"UPDATE accounts SET plan_id = ?, updated_at = UTC_TIMESTAMP() WHERE id = ?";
+static const char SQL_SET_LIMITS[] =
+	"UPDATE accounts SET"
+	" requests_per_day_override = IF(? < 0, requests_per_day_override, NULLIF(?, 0)),"
+	" requests_per_minute_override = IF(? < 0, requests_per_minute_override, NULLIF(?, 0)),"
+	" updated_at = UTC_TIMESTAMP() WHERE id = ?";
+static const char SQL_ACCOUNT_EXISTS[] = "SELECT 1 FROM accounts WHERE id = ?";
+
+/* Length of the well-formed UTF-8 sequence at p, else 0: overlong forms,
+ * surrogates and code points beyond U+10FFFF are refused, as the
+ * database's utf8mb4 columns would refuse them later with a less
+ * helpful error. *cp receives the code point. */
+static size_t utf8_seq(const unsigned char *p, unsigned *cp)
+{
+	size_t n;
+	unsigned c = p[0];
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, c &= 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, c &= 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, c &= 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
+			return 0;
+		c = (c << 6) | (p[i] & 0x3F);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10FFFF)))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+bool civic_app_valid_name(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t chars = 0;
+	bool blank = true;
+
+	if (name == NULL)
+		return false;
+	while (*p) {
+		unsigned cp;
+		size_t n = utf8_seq(p, &cp);
+
+		/* C0 and C1 controls, DEL: nothing a name needs, and they garble
+		 * terminals and logs. */
+		if (n == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+			return false;
+		if (cp != ' ')
+			blank = false;
+		if (++chars > CIVIC_NAME_MAX)
+			return false;
+		p += n;
+	}
+	return chars > 0 && !blank;
+}
+
+enum civic_err civic_account_create(struct civic_db *db, const char *email, const char *password,
+                                    const char *plan_slug, bool verified, int64_t *id)
+{
+	char lower[255], hash[crypto_pwhash_STRBYTES];
+	struct civic_rows *r = NULL;
+	enum civic_err err;
+	size_t n, pwlen;
+
+	if (email == NULL || password == NULL || !civic_valid_email(email))
+		return CIVIC_E_VALIDATION;
+	pwlen = strlen(password);
+	if (pwlen < CIVIC_PASSWORD_MIN || pwlen > CIVIC_PASSWORD_MAX)
+		return CIVIC_E_VALIDATION;
+	/* civic_valid_email admits ASCII only and at most 254 bytes. */
+	n = strlen(email);
+	if (n >= sizeof(lower))
+		return CIVIC_E_VALIDATION;
+	for (size_t i = 0; i <= n; i++)
+		lower[i] = (email[i] >= 'A' && email[i] <= 'Z') ? (char)(email[i] - 'A' + 'a') : email[i];
+	/* sodium_init is idempotent; the hash needs the library set up. */
+	if (sodium_init() < 0 ||
+	    crypto_pwhash_str(hash, password, pwlen, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return CIVIC_E_INTERNAL;
+	struct civic_param p[] = {
+		CIVIC_PSTR(lower),
+		CIVIC_PSTR(hash),
+		CIVIC_PINT(verified ? 1 : 0),
+		CIVIC_PSTR(plan_slug ? plan_slug : "free"),
+	};
+	if ((err = civic_db_exec(db, SQL_INSERT_ACCOUNT, p, 4, &r)) != CIVIC_OK)
+		goto out;
+	if (r->affected == 0) { /* the SELECT found no such plan */
+		err = CIVIC_E_NOT_FOUND;
+		goto out;
+	}
+	*id = (int64_t)r->insert_id;
+out:
+	civic_rows_free(r);
+	sodium_memzero(hash, sizeof(hash));
+	return err;
+}
+
+enum civic_err civic_app_create(struct civic_db *db, int64_t account_id, const char *name,
+                                int64_t *id)
+{
+	struct civic_param acct[] = {CIVIC_PINT(account_id)};
+	struct civic_rows *r = NULL;
+	int64_t plan_id, max_apps, apps;
+	enum civic_err err;
+
+	if (!civic_app_valid_name(name))
+		return CIVIC_E_VALIDATION;
+	if ((err = civic_db_begin(db)) != CIVIC_OK)
+		return err;
+	if ((err = civic_db_exec(db, SQL_LOCK_ACCOUNT, acct, 1, &r)) != CIVIC_OK)
+		goto fail;
+	if (!civic_rows_int(r, 0, 0, &plan_id)) {
+		err = CIVIC_E_NOT_FOUND;
+		goto fail;
+	}
+	civic_rows_free(r);
+	r = NULL;
+	{
+		struct civic_param plan[] = {CIVIC_PINT(plan_id)};
+		if ((err = civic_db_exec(db, SQL_PLAN_MAX_APPS, plan, 1, &r)) != CIVIC_OK)
+			goto fail;
+	}
+	if (!civic_rows_int(r, 0, 0, &max_apps)) {
+		err = CIVIC_E_INTERNAL;
+		goto fail;
+	}
+	civic_rows_free(r);
+	r = NULL;
+	if ((err = civic_db_exec(db, SQL_COUNT_APPS, acct, 1, &r)) != CIVIC_OK)
+		goto fail;
+	if (!civic_rows_int(r, 0, 0, &apps)) {
+		err = CIVIC_E_INTERNAL;
+		goto fail;
+	}
+	civic_rows_free(r);
+	r = NULL;
+	if (apps >= max_apps) {
+		err = CIVIC_E_PLAN_LIMIT;
+		goto fail;
+	}
+	{
+		struct civic_param ins[] = {CIVIC_PINT(account_id), CIVIC_PSTR(name)};
+		if ((err = civic_db_exec(db, SQL_INSERT_APP, ins, 2, &r)) != CIVIC_OK)
+			goto fail;
+	}
+	if ((err = civic_db_commit(db)) != CIVIC_OK)
+		goto fail;
+	*id = (int64_t)r->insert_id;
+	civic_rows_free(r);
+	return CIVIC_OK;
+fail:
+	civic_db_rollback(db);
+	civic_rows_free(r);
+	return err;
+}
+
+enum civic_err civic_account_app_usage(struct civic_db *db, int64_t account_id, char plan[33],
+                                       int64_t *max_apps, int64_t *apps)
+{
+	struct civic_param p[] = {CIVIC_PINT(account_id)};
+	struct civic_rows *r = NULL;
+	int64_t cap, count;
+	const char *slug;
+	enum civic_err err;
+
+	if ((err = civic_db_exec(db, SQL_APP_USAGE, p, 1, &r)) != CIVIC_OK)
+		return err;
+	err = CIVIC_E_NOT_FOUND;
+	if (r->nrows == 0)
+		goto out;
+	err = CIVIC_E_INTERNAL;
+	slug = civic_rows_get(r, 0, 0);
+	if (slug == NULL || strlen(slug) > 32 || !civic_rows_int(r, 0, 1, &cap) ||
+	    !civic_rows_int(r, 0, 2, &count))
+		goto out;
+	if (plan)
+		memcpy(plan, slug, strlen(slug) + 1);
+	if (max_apps)
+		*max_apps = cap;
+	if (apps)
+		*apps = count;
+	err = CIVIC_OK;
+out:
+	civic_rows_free(r);
+	return err;
+}
+
+/* CIVIC_OK if account_id exists, CIVIC_E_NOT_FOUND if not. */
+static enum civic_err account_exists(struct civic_db *db, int64_t account_id)
+{
+	struct civic_param p[] = {CIVIC_PINT(account_id)};
+	struct civic_rows *r;
+	enum civic_err err;
+
+	if ((err = civic_db_exec(db, SQL_ACCOUNT_EXISTS, p, 1, &r)) != CIVIC_OK)
+		return err;
+	err = r->nrows > 0 ? CIVIC_OK : CIVIC_E_NOT_FOUND;
+	civic_rows_free(r);
+	return err;
+}
+
+enum civic_err civic_account_set_plan(struct civic_db *db, int64_t account_id, const char *slug)
+{
+	struct civic_param p[] = {CIVIC_PSTR(slug)};
+	struct civic_rows *r = NULL;
+	int64_t plan_id;
+	enum civic_err err;
+
+	if (slug == NULL)
+		return CIVIC_E_NOT_FOUND;
+	if ((err = civic_db_exec(db, SQL_PLAN_BY_SLUG, p, 1, &r)) != CIVIC_OK)
+		return err;
+	if (!civic_rows_int(r, 0, 0, &plan_id)) {
+		civic_rows_free(r);
+		return CIVIC_E_NOT_FOUND;
+	}
+	civic_rows_free(r);
+	struct civic_param q[] = {CIVIC_PINT(plan_id), CIVIC_PINT(account_id)};
+	if ((err = civic_db_exec(db, SQL_SET_PLAN, q, 2, &r)) != CIVIC_OK)
+		return err;
+	/* Nothing changed: no such account, or the same plan set within the
+	 * same second (updated_at unchanged). */
+	err = r->affected > 0 ? CIVIC_OK : account_exists(db, account_id);
+	civic_rows_free(r);
+	return err;
+}
+
+enum civic_err civic_account_set_limits(struct civic_db *db, int64_t account_id,
+                                        int64_t per_day, int64_t per_minute)
+{
+	struct civic_rows *r;
+	enum civic_err err;
+
+	if (per_day < -1 || per_day > CIVIC_LIMIT_MAX || per_minute < -1 ||
+	    per_minute > CIVIC_LIMIT_MAX)
+		return CIVIC_E_VALIDATION;
+	struct civic_param p[] = {
+		CIVIC_PINT(per_day),    CIVIC_PINT(per_day),
+		CIVIC_PINT(per_minute), CIVIC_PINT(per_minute),
+		CIVIC_PINT(account_id),
+	};
+	if ((err = civic_db_exec(db, SQL_SET_LIMITS, p, 5, &r)) != CIVIC_OK)
+		return err;
+	err = r->affected > 0 ? CIVIC_OK : account_exists(db, account_id);
+	civic_rows_free(r);
+	return err;
+}
