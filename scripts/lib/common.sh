@@ -1,0 +1,544 @@
+# shellcheck shell=bash
+# Helpers shared by scripts/run, scripts/test and scripts/stack.
+# Source it from bash running with `set -euo pipefail`. Every function is
+# idempotent: starting what already runs is a no-op, a dead part (stale
+# pid file) is started again.
+#
+# A stack lives in one VAR directory (layout in docs and CONTRACT):
+#   VAR/civicsentinel.conf            generated config
+#   VAR/secrets/{pepper,jwt.key,db.password}
+#   VAR/mysql/                        MariaDB datadir
+#   VAR/run/  pid files, mysqld.sock, FastCGI sockets, web.env
+#   VAR/log/  mysqld.log, lighttpd-*.log, sanitizer reports
+#   VAR/www/  empty document root (lighttpd insists on one)
+
+CIVIC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CIVIC_PY=/usr/bin/python3 # never the pyenv python3 on PATH
+# mariadbd and lighttpd live in /usr/sbin, which a non-login shell may lack.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
+
+# Debian packages the build, the stack and the tests need.
+CIVIC_PACKAGES=(
+	build-essential autoconf automake libtool pkg-config
+	libfcgi-dev libjson-c-dev libjwt-dev libmariadb-dev libcurl4-openssl-dev
+	libsodium-dev libinih-dev zlib1g-dev iso-codes
+	mariadb-server mariadb-client lighttpd
+	python3 python3-pytest python3-aiosmtpd curl wrk
+)
+
+# The responders lighttpd/civicsentinel.conf spawns, in build/src/endpoints.
+CIVIC_RESPONDERS=(
+	civic-token civic-usage civic-pricing-plans civic-profile
+	civic-countries civic-notfound
+)
+
+civic_log() { printf 'civic: %s\n' "$*" >&2; }
+civic_die() {
+	civic_log "error: $*"
+	exit 1
+}
+
+# civic_step CMD...: run CMD in a subshell with errexit in force and leave
+# its status in CIVIC_RC; always returns 0. Lets scripts/test record a
+# failed step and go on. (Calling a function from `if` or `||` would switch
+# errexit off inside it, so failures in the middle would go unnoticed.)
+civic_step() {
+	set +e
+	(
+		set -e
+		"$@"
+	)
+	# shellcheck disable=SC2034 # read by the callers
+	CIVIC_RC=$?
+	set -e
+}
+
+# ---------------------------------------------------------------- locks
+# Daemons started while a lock is held must not inherit the lock's file
+# descriptor, or the lock would live as long as the daemon: every daemon
+# start below closes fds 8 and 9, the only ones these scripts lock with.
+
+# civic_lock FD FILE: take an exclusive lock on FILE through FD (8 or 9),
+# waiting for whoever holds it.
+civic_lock() {
+	local fd=$1 file=$2
+	mkdir -p "$(dirname "$file")"
+	eval "exec $fd>\"\$file\""
+	if ! flock -n "$fd"; then
+		civic_log "waiting for $file (another run holds it)"
+		flock "$fd"
+	fi
+}
+
+civic_unlock() { eval "exec $1>&-"; }
+
+# ------------------------------------------------------------- packages
+
+civic_missing_packages() {
+	local pkg status
+	for pkg in "$@"; do
+		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+		[[ $status == ii* ]] || printf '%s\n' "$pkg"
+	done
+}
+
+# Installs only what is missing, so a second run needs no network.
+civic_install_deps() {
+	local missing
+	mapfile -t missing < <(civic_missing_packages "${CIVIC_PACKAGES[@]}")
+	((${#missing[@]} == 0)) && return 0
+	civic_log "installing: ${missing[*]}"
+	local sudo=()
+	((EUID == 0)) || sudo=(sudo)
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# ---------------------------------------------------------------- build
+
+civic_build_dir() { # [asan]
+	if [[ ${1:-} == asan ]]; then
+		printf '%s\n' "$CIVIC_REPO/build-asan"
+	else
+		printf '%s\n' "$CIVIC_REPO/build"
+	fi
+}
+
+# Regenerates configure only when configure.ac changed; automake's own
+# rebuild rules take care of Makefile.am edits after that.
+civic_autoreconf() {
+	local repo=$CIVIC_REPO
+	if [[ ! -x $repo/configure || $repo/configure.ac -nt $repo/configure ]]; then
+		civic_log "autoreconf -fi"
+		(cd "$repo" && autoreconf -fi)
+	fi
+}
+
+# civic_build [asan]: out-of-tree build in build/ or build-asan/.
+civic_build() {
+	local flavour=${1:-} dir args=()
+	dir=$(civic_build_dir "$flavour")
+	[[ $flavour == asan ]] && args=(--enable-sanitizers)
+	# build/ and build-asan/ share the source tree: one autoreconf at a time.
+	civic_lock 8 "$CIVIC_REPO/var/.lock/autoreconf"
+	civic_autoreconf
+	civic_unlock 8
+	mkdir -p "$dir"
+	civic_lock 8 "$dir/.build.lock"
+	if [[ ! -f $dir/Makefile || $CIVIC_REPO/configure -nt $dir/config.status ]]; then
+		civic_log "configuring $dir ${args[*]}"
+		(cd "$dir" && ../configure -q "${args[@]}") ||
+			civic_die "configure failed, see $dir/config.log"
+	fi
+	civic_log "building in $dir"
+	make -C "$dir" -s -j2 || civic_die "build failed in $dir"
+	civic_unlock 8
+}
+
+# ------------------------------------------------------------ processes
+
+# civic_pid_alive PIDFILE COMM: true when the pid in PIDFILE is a live
+# (not zombie) process named COMM, so a recycled pid never counts.
+civic_pid_alive() {
+	local pidfile=$1 comm=$2 pid state
+	[[ -s $pidfile ]] || return 1
+	pid=$(<"$pidfile")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	[[ -r /proc/$pid/comm && $(</proc/"$pid"/comm) == "$comm" ]] || return 1
+	state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+	[[ -n $state && $state != Z ]]
+}
+
+# civic_stop_pid PIDFILE COMM NAME: SIGTERM, wait up to 30 s, then SIGKILL.
+civic_stop_pid() {
+	local pidfile=$1 comm=$2 name=$3 pid i
+	if civic_pid_alive "$pidfile" "$comm"; then
+		pid=$(<"$pidfile")
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 300; i++)); do
+			civic_pid_alive "$pidfile" "$comm" || break
+			sleep 0.1
+		done
+		if civic_pid_alive "$pidfile" "$comm"; then
+			civic_log "$name (pid $pid) ignored SIGTERM, killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+			sleep 0.2
+		fi
+		civic_log "stopped $name"
+	fi
+	rm -f "$pidfile"
+}
+
+# -------------------------------------------------------------- secrets
+
+# civic_secrets VAR: pepper and JWT key (48 random bytes) and the database
+# password (32 alphanumerics: it is embedded in SQL, see civic_db_provision),
+# each created once, readable only by the owner.
+civic_secrets() {
+	local dir=$1/secrets
+	mkdir -p "$dir"
+	chmod 0700 "$dir"
+	(
+		umask 077
+		[[ -s $dir/pepper ]] || head -c 48 /dev/urandom >"$dir/pepper"
+		[[ -s $dir/jwt.key ]] || head -c 48 /dev/urandom >"$dir/jwt.key"
+		[[ -s $dir/db.password ]] || civic_random_alnum 32 >"$dir/db.password"
+	)
+	chmod 0600 "$dir/pepper" "$dir/jwt.key" "$dir/db.password"
+}
+
+# civic_random_alnum N: N random [A-Za-z0-9] characters, no newline.
+civic_random_alnum() {
+	"$CIVIC_PY" -c 'import secrets, string, sys
+alphabet = string.ascii_letters + string.digits
+sys.stdout.write("".join(secrets.choice(alphabet) for _ in range(int(sys.argv[1]))))' "$1"
+}
+
+# --------------------------------------------------------------- config
+
+civic_config_path() { printf '%s\n' "$1/civicsentinel.conf"; }
+
+# civic_write_config VAR PORT: the INI file every responder and civic-admin
+# read (path in CIVIC_CONFIG). Rewritten on every start, atomically, so it
+# always matches VAR and PORT. Comments sit on their own lines: inih's
+# inline-comment support is a build option we do not rely on.
+civic_write_config() {
+	local var=$1 port=$2 conf tmp
+	conf=$(civic_config_path "$var")
+	tmp=$conf.tmp.$$
+	cat >"$tmp" <<EOF
+; Generated by scripts/lib/common.sh (civic_write_config); edits are lost.
+[database]
+socket = $var/run/mysqld.sock
+name = civic
+user = civic
+password_file = $var/secrets/db.password
+
+[api]
+; live|test
+environment = test
+base_url = http://127.0.0.1:$port
+pepper_file = $var/secrets/pepper
+jwt_key_file = $var/secrets/jwt.key
+token_lifetime = 900
+; * or a comma list of ISO 3166 alpha-2 codes
+supported_countries = *
+iso_3166_file = /usr/share/iso-codes/json/iso_3166-1.json
+
+[paths]
+sql_dir = $CIVIC_REPO/sql
+templates_dir = $CIVIC_REPO/templates
+EOF
+	chmod 0640 "$tmp"
+	mv -f "$tmp" "$conf"
+}
+
+# -------------------------------------------------------------- MariaDB
+# A private server per VAR: its own datadir and socket, no TCP
+# (--skip-networking), no system service, no /etc/mysql option files
+# (--no-defaults), so it never collides with a system MariaDB.
+#
+# Which OS user runs it: mariadbd as "mysql" (least privilege) whenever the
+# mysql user can reach VAR (x on every directory of the path, true for
+# /work/main/var: root-owned but 0755); VAR's mysql-writable parts (mysql/,
+# run/, log/mysqld.log) are then owned by mysql. When it cannot (VAR below a
+# 0700 home directory, say) the server runs with --user=root instead, the
+# only way for it to open files there.
+
+civic_db_sock() { printf '%s\n' "$1/run/mysqld.sock"; }
+civic_db_pidfile() { printf '%s\n' "$1/run/mysqld.pid"; }
+
+civic_db_os_user() {
+	if id mysql >/dev/null 2>&1 && runuser -u mysql -- test -x "$1"; then
+		echo mysql
+	else
+		echo root
+	fi
+}
+
+# Directories the server writes, owned by the user it runs as.
+civic_db_dirs() {
+	local var=$1 user=$2
+	mkdir -p "$var/mysql" "$var/run" "$var/log"
+	touch "$var/log/mysqld.log"
+	chown "$user:" "$var/run" "$var/log/mysqld.log"
+	if [[ $(stat -c %U "$var/mysql") != "$user" ]]; then
+		chown -R "$user:" "$var/mysql"
+	fi
+	chmod 0750 "$var/mysql"
+}
+
+# Client tools talk to our server as root through the unix socket
+# (unix_socket authentication, set up by mariadb-install-db).
+civic_db_client() { # VAR mariadb|mariadb-admin ARGS...
+	local var=$1 tool=$2
+	shift 2
+	"$tool" --no-defaults --socket="$(civic_db_sock "$var")" --user=root "$@"
+}
+
+# civic_db_init VAR: create the datadir once. A marker file tells a
+# finished initialisation from one that was interrupted (which is redone).
+civic_db_init() {
+	local var=$1 user marker=$1/mysql/.civic-initialized
+	[[ -f $marker ]] && return 0
+	civic_db_running "$var" && civic_die "MariaDB runs on $var/mysql but it is not marked initialised"
+	user=$(civic_db_os_user "$var")
+	rm -rf "$var/mysql"
+	civic_db_dirs "$var" "$user"
+	civic_log "initialising MariaDB datadir $var/mysql (server user: $user)"
+	if ! mariadb-install-db --no-defaults --datadir="$var/mysql" --user="$user" \
+		--auth-root-authentication-method=socket --skip-test-db \
+		>"$var/log/mariadb-install-db.log" 2>&1; then
+		tail -n 20 "$var/log/mariadb-install-db.log" >&2
+		civic_die "mariadb-install-db failed, see $var/log/mariadb-install-db.log"
+	fi
+	touch "$marker"
+}
+
+civic_db_running() { civic_pid_alive "$(civic_db_pidfile "$1")" mariadbd; }
+
+civic_db_ping() { civic_db_client "$1" mariadb-admin --connect-timeout=2 ping >/dev/null 2>&1; }
+
+# civic_db_start VAR: start the server unless it runs; returns once it
+# answers (at most ~30 s).
+civic_db_start() {
+	local var=$1 user i pidfile
+	pidfile=$(civic_db_pidfile "$var")
+	[[ -f $var/mysql/.civic-initialized ]] || civic_die "no MariaDB datadir in $var (civic_db_init first)"
+	if ! civic_db_running "$var"; then
+		rm -f "$pidfile"
+		user=$(civic_db_os_user "$var")
+		civic_db_dirs "$var" "$user"
+		civic_log "starting MariaDB ($var/run/mysqld.sock)"
+		# utf8mb4 and UTC are what Debian's /etc/mysql would not give us
+		# under --no-defaults: latin1 is the compiled-in default charset,
+		# and quotas reset at 00:00 UTC (SPEC §4).
+		setsid -f mariadbd --no-defaults \
+			--datadir="$var/mysql" --socket="$(civic_db_sock "$var")" \
+			--pid-file="$pidfile" --log-error="$var/log/mysqld.log" \
+			--skip-networking --user="$user" \
+			--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+			--default-time-zone=+00:00 \
+			</dev/null >/dev/null 2>>"$var/log/mysqld.log" 8>&- 9>&-
+	fi
+	for ((i = 0; i < 300; i++)); do
+		civic_db_ping "$var" && return 0
+		# mariadbd writes its pid file early; give it a moment before
+		# concluding from a missing one that it died.
+		if ((i > 20)) && ! civic_db_running "$var"; then
+			break
+		fi
+		sleep 0.1
+	done
+	tail -n 20 "$var/log/mysqld.log" >&2
+	civic_die "MariaDB did not come up, see $var/log/mysqld.log"
+}
+
+# civic_db_stop VAR: clean shutdown, SIGTERM/SIGKILL as fallbacks.
+civic_db_stop() {
+	local var=$1 pidfile i
+	pidfile=$(civic_db_pidfile "$var")
+	if civic_db_running "$var"; then
+		civic_db_client "$var" mariadb-admin --connect-timeout=5 shutdown >/dev/null 2>&1 || true
+		for ((i = 0; i < 300; i++)); do
+			civic_db_running "$var" || break
+			sleep 0.1
+		done
+		civic_db_running "$var" || civic_log "stopped MariaDB"
+	fi
+	civic_stop_pid "$pidfile" mariadbd MariaDB
+}
+
+# civic_db_provision VAR: database civic and user civic@localhost with the
+# password from secrets/db.password (ALTER keeps it in sync if the file
+# changed). The password is checked to be alphanumeric because it is
+# written into the SQL text; it travels on stdin, never in argv.
+civic_db_provision() {
+	local var=$1 pw
+	pw=$(<"$var/secrets/db.password")
+	[[ $pw =~ ^[A-Za-z0-9]{16,}$ ]] ||
+		civic_die "$var/secrets/db.password must be 16+ letters/digits"
+	civic_db_client "$var" mariadb --batch <<EOF
+CREATE DATABASE IF NOT EXISTS civic CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS 'civic'@'localhost' IDENTIFIED BY '$pw';
+ALTER USER 'civic'@'localhost' IDENTIFIED BY '$pw';
+GRANT ALL PRIVILEGES ON civic.* TO 'civic'@'localhost';
+EOF
+}
+
+# civic_db_setup VAR: everything the database side needs, idempotent.
+civic_db_setup() {
+	civic_db_init "$1"
+	civic_db_start "$1"
+	civic_db_provision "$1"
+}
+
+# ------------------------------------------------------------- lighttpd
+
+civic_web_pidfile() { printf '%s\n' "$1/run/lighttpd.pid"; }
+civic_web_running() { civic_pid_alive "$(civic_web_pidfile "$1")" lighttpd; }
+
+# True when something answers HTTP on 127.0.0.1:PORT (any status).
+civic_web_answers() {
+	local code
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/" || true)
+	[[ -n $code && $code != 000 ]]
+}
+
+# What the running lighttpd was started with, so scripts/stack can restart
+# it and civic_web_start can tell a reconfiguration from a no-op.
+civic_web_write_env() {
+	local var=$1 port=$2 build=$3
+	{
+		printf 'CIVIC_WEB_PORT=%q\n' "$port"
+		printf 'CIVIC_WEB_BUILD=%q\n' "$build"
+		printf 'CIVIC_WEB_ASAN_OPTIONS=%q\n' "${ASAN_OPTIONS:-}"
+		printf 'CIVIC_WEB_UBSAN_OPTIONS=%q\n' "${UBSAN_OPTIONS:-}"
+	} >"$var/run/web.env"
+}
+
+civic_web_same_env() {
+	local var=$1 port=$2 build=$3
+	[[ -f $var/run/web.env ]] || return 1
+	(
+		# shellcheck disable=SC1091
+		source "$var/run/web.env"
+		[[ $CIVIC_WEB_PORT == "$port" && $CIVIC_WEB_BUILD == "$build" &&
+			$CIVIC_WEB_ASAN_OPTIONS == "${ASAN_OPTIONS:-}" &&
+			$CIVIC_WEB_UBSAN_OPTIONS == "${UBSAN_OPTIONS:-}" ]]
+	)
+}
+
+# civic_web_start VAR PORT BUILD_DIR: lighttpd with one FastCGI pool per
+# responder of BUILD_DIR/src/endpoints. Already running with the same
+# settings and binaries: no-op; with other settings or rebuilt responders:
+# restarted.
+civic_web_start() {
+	local var=$1 port=$2 build=$3 bin name i
+	bin=$build/src/endpoints
+	if civic_web_running "$var"; then
+		if ! civic_web_same_env "$var" "$port" "$build"; then
+			civic_log "lighttpd runs with other settings, restarting it"
+			civic_web_stop "$var"
+		elif civic_web_rebuilt "$var" "$bin"; then
+			civic_log "responders were rebuilt, restarting lighttpd"
+			civic_web_stop "$var"
+		else
+			civic_web_wait "$var" "$port"
+			return 0
+		fi
+	fi
+	for name in "${CIVIC_RESPONDERS[@]}"; do
+		[[ -x $bin/$name.fcgi ]] || civic_die "missing responder $bin/$name.fcgi (build first)"
+	done
+	mkdir -p "$var/run" "$var/log" "$var/www"
+	rm -f "$(civic_web_pidfile "$var")"
+	civic_web_kill_orphans "$var"
+	civic_web_write_env "$var" "$port" "$build"
+	civic_log "starting lighttpd on 127.0.0.1:$port"
+	# lighttpd daemonises itself and exits non-zero when the config is
+	# wrong, the port is taken or a pool fails to spawn.
+	if ! CIVIC_VAR=$var CIVIC_PORT=$port CIVIC_BIN=$bin \
+		CIVIC_CONFIG=$(civic_config_path "$var") \
+		lighttpd -f "$CIVIC_REPO/lighttpd/civicsentinel.conf" \
+		</dev/null >"$var/log/lighttpd-start.log" 2>&1 8>&- 9>&-; then
+		cat "$var/log/lighttpd-start.log" >&2
+		tail -n 20 "$var/log/lighttpd-error.log" >&2 2>/dev/null || true
+		civic_die "lighttpd did not start, see $var/log/lighttpd-error.log"
+	fi
+	civic_web_wait "$var" "$port"
+}
+
+# civic_web_rebuilt VAR BIN: a responder in BIN is newer than the running
+# lighttpd (its pid file), so the pools still run the old code.
+civic_web_rebuilt() {
+	local newer
+	newer=$(find "$2" -maxdepth 1 -name 'civic-*.fcgi' -newer "$(civic_web_pidfile "$1")" -print -quit)
+	[[ -n $newer ]]
+}
+
+# Waits (~10 s) until lighttpd answers on PORT.
+civic_web_wait() {
+	local var=$1 port=$2 i
+	for ((i = 0; i < 100; i++)); do
+		civic_web_answers "$port" && return 0
+		civic_web_running "$var" || break
+		sleep 0.1
+	done
+	tail -n 20 "$var/log/lighttpd-error.log" >&2 2>/dev/null || true
+	civic_die "lighttpd does not answer on 127.0.0.1:$port"
+}
+
+# civic_web_stop VAR: lighttpd stops the FastCGI processes it spawned and
+# removes their sockets itself on SIGTERM; civic_web_kill_orphans gets the
+# ones it did not spawn.
+civic_web_stop() {
+	civic_stop_pid "$(civic_web_pidfile "$1")" lighttpd lighttpd
+	civic_web_kill_orphans "$1"
+}
+
+# civic_web_kill_orphans VAR: responders still listening on VAR/run/*.sock*.
+# They outlive a lighttpd killed with SIGKILL, and a new lighttpd finding
+# such a socket alive uses it instead of spawning (so it never stops it):
+# stale code would keep answering. lighttpd hands each responder its
+# listening socket as fd 0, which finds them through /proc/net/unix.
+civic_web_kill_orphans() {
+	local run=$1/run inodes pid link pids=()
+	inodes=$(awk -v dir="$run/" 'index($8, dir) == 1 && $8 ~ /\.sock/ { print $7 }' /proc/net/unix)
+	[[ -n $inodes ]] || return 0
+	for pid in /proc/[0-9]*; do
+		link=$(readlink "$pid/fd/0" 2>/dev/null) || continue
+		[[ $link =~ ^socket:\[([0-9]+)\]$ ]] || continue
+		grep -qx "${BASH_REMATCH[1]}" <<<"$inodes" && pids+=("${pid#/proc/}")
+	done
+	((${#pids[@]} == 0)) && return 0
+	civic_log "stopping ${#pids[@]} orphaned responder(s): ${pids[*]}"
+	kill -TERM "${pids[@]}" 2>/dev/null || true
+	local i
+	for ((i = 0; i < 20; i++)); do
+		civic_any_alive "${pids[@]}" || return 0
+		sleep 0.1
+	done
+	kill -KILL "${pids[@]}" 2>/dev/null || true
+}
+
+# civic_any_alive PID...: true while one of them is a live (non-zombie) process.
+civic_any_alive() {
+	local pid state
+	for pid in "$@"; do
+		state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+		[[ -n $state && $state != Z ]] && return 0
+	done
+	return 1
+}
+
+# civic_web_restart VAR: same port, build and sanitizer options as the
+# last civic_web_start (from VAR/run/web.env).
+civic_web_restart() {
+	local var=$1
+	[[ -f $var/run/web.env ]] || civic_die "$var/run/web.env missing: lighttpd was never started here"
+	civic_web_stop "$var"
+	(
+		# shellcheck disable=SC1091
+		source "$var/run/web.env"
+		ASAN_OPTIONS=$CIVIC_WEB_ASAN_OPTIONS UBSAN_OPTIONS=$CIVIC_WEB_UBSAN_OPTIONS
+		if [[ -n $ASAN_OPTIONS ]]; then export ASAN_OPTIONS; else unset ASAN_OPTIONS; fi
+		if [[ -n $UBSAN_OPTIONS ]]; then export UBSAN_OPTIONS; else unset UBSAN_OPTIONS; fi
+		civic_web_start "$var" "$CIVIC_WEB_PORT" "$CIVIC_WEB_BUILD"
+	)
+}
+
+# ---------------------------------------------------------------- admin
+
+# civic_admin VAR BUILD_DIR ARGS...: civic-admin against VAR's config.
+civic_admin() {
+	local var=$1 build=$2
+	shift 2
+	CIVIC_CONFIG=$(civic_config_path "$var") "$build/src/admin/civic-admin" "$@"
+}
+
+# civic_json_get JSON KEY: one top-level field of a JSON object.
+civic_json_get() {
+	"$CIVIC_PY" -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
