@@ -1,0 +1,124 @@
+"""civic-admin: JSON output and the failure paths a shell user meets."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import make_key, unique
+
+
+def test_json_output_is_one_object(admin_raw):
+    proc = admin_raw("plan", "list")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)          # the whole stdout, nothing else
+    assert isinstance(doc, dict) and isinstance(doc["plans"], list)
+
+
+def test_migrate_is_idempotent(admin):
+    first = admin("migrate")
+    second = admin("migrate")
+    assert second["applied"] == []
+    assert first["current"] == second["current"]
+    assert isinstance(second["current"], int) and second["current"] >= 1
+
+
+def test_plan_list(admin):
+    plans = {p["slug"]: p for p in admin("plan", "list")["plans"]}
+    assert {"free", "signal"} <= set(plans)
+    assert plans["signal"]["price_coins"] == 10
+    assert plans["signal"]["max_apps"] == 5
+    assert plans["signal"]["max_api_requests_per_app_per_day"] == 30
+    assert plans["free"]["price_coins"] == 0
+    assert plans["free"]["max_apps"] == 1
+
+
+def test_account_app_and_key_creation(admin):
+    email = unique("cli") + "@example.org"
+    account = admin("account", "create", "--email", email,
+                    "--password", "Pw-" + unique("secret"))
+    assert account["email"] == email and isinstance(account["id"], int)
+    app = admin("app", "create", "--account", account["id"], "--name", "Cli App")
+    assert app["account_id"] == account["id"] and app["name"] == "Cli App"
+    key = admin("key", "issue", "--app", app["id"], "--scopes",
+                "profile:read,countries:read", "--name", "ci")
+    assert sorted(key["scopes"]) == ["countries:read", "profile:read"]
+    assert key["api_key"].startswith("csk_")
+    assert key["api_secret"].startswith("css_")
+
+
+def test_unknown_command(admin_fail):
+    rc, err = admin_fail("frobnicate")
+    assert err.strip()
+    rc, err = admin_fail("key", "frobnicate")
+    assert err.strip()
+
+
+def test_no_command(admin_fail):
+    rc, err = admin_fail()
+    assert err.strip()
+
+
+def test_app_create_beyond_plan_limit(new_client, admin_fail, admin, plans):
+    c = new_client(plan="free")
+    assert plans["free"]["max_apps"] == 1
+    rc, err = admin_fail("app", "create", "--account", c.account_id,
+                         "--name", "one-too-many")
+    assert err.strip()
+    # Upgrading lifts the cap.
+    admin("plan", "set", "--account", c.account_id, "--plan", "signal")
+    admin("app", "create", "--account", c.account_id, "--name", "now-allowed")
+
+
+def test_key_issue_unknown_scope(new_client, admin_fail):
+    c = new_client()
+    rc, err = admin_fail("key", "issue", "--app", c.app_id,
+                         "--scopes", "profile:read,profile:delete")
+    assert err.strip()
+
+
+def test_key_issue_unknown_app(admin_fail):
+    admin_fail("key", "issue", "--app", "999999999", "--scopes", "profile:read")
+
+
+@pytest.mark.parametrize("days", ["0", "3651", "-1", "abc"])
+def test_key_issue_bad_expiry(new_client, admin_fail, days):
+    c = new_client()
+    admin_fail("key", "issue", "--app", c.app_id, "--scopes", "profile:read",
+               "--expires-days", days)
+
+
+def test_duplicate_account_email(new_client, admin_fail):
+    c = new_client()
+    admin_fail("account", "create", "--email", c.email, "--password",
+               "Pw-" + unique("other"))
+
+
+def test_unknown_plan(new_client, admin_fail):
+    c = new_client()
+    admin_fail("plan", "set", "--account", c.account_id, "--plan", "no-such-plan")
+
+
+def test_revoke_and_rotate_unknown_key(admin_fail, environment):
+    key = make_key("csk", environment)
+    admin_fail("key", "revoke", "--key", key)
+    admin_fail("key", "rotate", "--key", key)
+
+
+def test_account_limits_unknown_account(admin_fail):
+    admin_fail("account", "limits", "--account", "999999999",
+               "--requests-per-day", "10")
+
+
+def test_app_create_for_unknown_account(admin_fail):
+    admin_fail("app", "create", "--account", "999999999", "--name", "orphan")
+
+
+def test_bad_config_path():
+    proc = subprocess.run(
+        [os.environ["CIVIC_ADMIN"], "--config", "/nonexistent/civic.conf",
+         "--json", "plan", "list"],
+        capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0
+    assert proc.stderr.strip()

@@ -1,0 +1,90 @@
+"""Database outage: fast 503s, checksum rejection without the database,
+and recovery without restarting the web server.
+
+Named test_zz_* so pytest collects it last: it stops the database."""
+
+import concurrent.futures
+import os
+import subprocess
+import time
+
+from conftest import break_checksum
+
+PROFILE = "/v1/profile/"
+COUNTRIES = "/v1/supported-countries/"
+
+
+def stack(command):
+    proc = subprocess.run([os.environ["CIVIC_STACK"], command],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, "%s %s failed: %s%s" % (
+        os.environ["CIVIC_STACK"], command, proc.stdout, proc.stderr)
+
+
+def timed(fn, *args, **kw):
+    start = time.monotonic()
+    resp = fn(*args, **kw)
+    return resp, time.monotonic() - start
+
+
+def assert_unavailable(envelope, resp, elapsed):
+    envelope.error(resp, 503, "UNAVAILABLE")
+    assert int(resp.headers["Retry-After"]) >= 1, resp
+    assert elapsed < 10, "503 took %.1f s" % elapsed
+
+
+def test_database_outage_and_recovery(new_client, api, envelope,
+                                      exchange_response):
+    c = new_client(per_day=100000, per_minute=100000)
+    token = c.token()
+    assert c.get(PROFILE).status == 200
+    bad_key = break_checksum(c.api_key)
+
+    stack("db-stop")
+    try:
+        # A bad checksum is refused before any database access.
+        resp, elapsed = timed(exchange_response, bad_key, c.api_secret)
+        envelope.error(resp, 401, "INVALID_API_KEY")
+        assert elapsed < 5, "checksum rejection took %.1f s" % elapsed
+
+        # Metered requests with a valid token: 503 UNAVAILABLE, quickly.
+        for path in (PROFILE, COUNTRIES):
+            resp, elapsed = timed(api, "GET", path, token=token, timeout=15)
+            assert_unavailable(envelope, resp, elapsed)
+        resp, elapsed = timed(api, "GET", "/v1/usage/", token=token,
+                              timeout=15)
+        assert_unavailable(envelope, resp, elapsed)
+
+        # A well-formed key pair needs the database: 503 too, not 401.
+        resp, elapsed = timed(exchange_response, c.api_key, c.api_secret)
+        assert_unavailable(envelope, resp, elapsed)
+    finally:
+        stack("db-start")
+
+    # The responders reconnect by themselves (nobody restarts the server).
+    deadline = time.monotonic() + 10
+    resp = None
+    while time.monotonic() < deadline:
+        resp = api("GET", PROFILE, token=token, timeout=15)
+        if resp.status == 200:
+            break
+        time.sleep(0.5)
+    assert resp is not None and resp.status == 200, resp
+    assert resp.data["id"] == c.account_id
+
+    # Every worker of the pools has recovered: a concurrent batch all
+    # succeeds (allowing a few more seconds for stragglers).
+    def hit(i):
+        return api("GET", PROFILE if i % 2 else COUNTRIES, token=token,
+                   timeout=15)
+
+    deadline = time.monotonic() + 10
+    while True:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            batch = list(pool.map(hit, range(16)))
+        failed = [r for r in batch if r.status != 200]
+        if not failed or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert not failed, failed[:3]
+    assert exchange_response(c.api_key, c.api_secret).status == 200
