@@ -33,15 +33,13 @@ static json_object *plan_json(const struct civic_rows *r, size_t i)
 
 static enum civic_err list_plans(struct civic_ctx *ctx)
 {
-	struct civic_paging pg;
+	const struct civic_paging *pg = &ctx->paging;
+	struct civic_param p[] = {CIVIC_PINT(pg->size), CIVIC_PINT(pg->offset)};
 	struct civic_rows *n = NULL, *r = NULL;
 	json_object *rows;
 	int64_t total;
 	enum civic_err err;
 
-	if ((err = civic_paging_parse(ctx, &pg)) != CIVIC_OK)
-		return err;
-	struct civic_param p[] = {CIVIC_PINT(pg.size), CIVIC_PINT(pg.offset)};
 	if ((err = civic_db_exec(ctx->db, SQL_COUNT_PLANS, NULL, 0, &n)) != CIVIC_OK ||
 	    (err = civic_db_exec(ctx->db, SQL_PLANS, p, 2, &r)) != CIVIC_OK)
 		goto out;
@@ -52,7 +50,7 @@ static enum civic_err list_plans(struct civic_ctx *ctx)
 	rows = json_object_new_array();
 	for (size_t i = 0; i < r->nrows; i++)
 		json_object_array_add(rows, plan_json(r, i));
-	err = civic_paging_reply(ctx, &pg, rows, total);
+	err = civic_paging_reply(ctx, pg, rows, total);
 out:
 	civic_rows_free(n);
 	civic_rows_free(r);
@@ -60,10 +58,11 @@ out:
 }
 
 static const struct civic_route routes[] = {
-	{"GET", "/v1/pricing-plans/", CIVIC_AUTH_PUBLIC, CIVIC_SCOPE_NONE, NULL, 0, list_plans},
+	{.method = "GET", .pattern = "/v1/pricing-plans/", .auth = CIVIC_AUTH_PUBLIC,
+	 .handler = list_plans, .paged = true},
 };
 
 int main(void)
 {
-	return civic_serve("civic-pricing-plans", routes, sizeof(routes) / sizeof(routes[0]));
+	return civic_serve("civic-pricing-plans", routes, CIVIC_NELEM(routes));
 }

@@ -82,12 +82,15 @@ static enum civic_err update_profile(struct civic_ctx *ctx)
 }
 
 static const struct civic_route routes[] = {
-	{"GET", "/v1/profile/", CIVIC_AUTH_TOKEN, CIVIC_SCOPE_PROFILE_READ, NULL, 0, load_profile},
-	{"PATCH", "/v1/profile/{id}/", CIVIC_AUTH_TOKEN, CIVIC_SCOPE_PROFILE_WRITE, profile_fields,
-	 3, update_profile},
+	{.method = "GET", .pattern = "/v1/profile/", .auth = CIVIC_AUTH_TOKEN,
+	 .scope = CIVIC_SCOPE_PROFILE_READ, .handler = load_profile},
+	{.method = "PATCH", .pattern = "/v1/profile/{id}/", .auth = CIVIC_AUTH_TOKEN,
+	 .scope = CIVIC_SCOPE_PROFILE_WRITE, .fields = profile_fields,
+	 .nfields = CIVIC_NELEM(profile_fields),
+	 .handler = update_profile},
 };
 
 int main(void)
 {
-	return civic_serve("civic-profile", routes, sizeof(routes) / sizeof(routes[0]));
+	return civic_serve("civic-profile", routes, CIVIC_NELEM(routes));
 }

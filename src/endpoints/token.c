@@ -70,11 +70,11 @@ static enum civic_err exchange(struct civic_ctx *ctx)
 }
 
 static const struct civic_route routes[] = {
-	{"POST", "/v1/developer-token/", CIVIC_AUTH_KEYPAIR, CIVIC_SCOPE_NONE, token_fields, 2,
-	 exchange},
+	{.method = "POST", .pattern = "/v1/developer-token/", .auth = CIVIC_AUTH_KEYPAIR,
+	 .fields = token_fields, .nfields = CIVIC_NELEM(token_fields), .handler = exchange},
 };
 
 int main(void)
 {
-	return civic_serve("civic-token", routes, sizeof(routes) / sizeof(routes[0]));
+	return civic_serve("civic-token", routes, CIVIC_NELEM(routes));
 }

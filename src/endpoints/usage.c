@@ -83,10 +83,11 @@ out:
 }
 
 static const struct civic_route routes[] = {
-	{"GET", "/v1/usage/", CIVIC_AUTH_UNMETERED, CIVIC_SCOPE_NONE, NULL, 0, get_usage},
+	{.method = "GET", .pattern = "/v1/usage/", .auth = CIVIC_AUTH_UNMETERED,
+	 .handler = get_usage},
 };
 
 int main(void)
 {
-	return civic_serve("civic-usage", routes, sizeof(routes) / sizeof(routes[0]));
+	return civic_serve("civic-usage", routes, CIVIC_NELEM(routes));
 }

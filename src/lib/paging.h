@@ -11,12 +11,9 @@
 #define CIVIC_PAGE_SIZE_DEFAULT 20
 #define CIVIC_PAGE_SIZE_MAX 100
 
-struct civic_paging {
-	int64_t page, size, offset;
-};
-
 /* Reads page/page_size from the query; CIVIC_E_VALIDATION with
- * ctx->errfields set when either is invalid. */
+ * ctx->errfields set when either is invalid. The loop calls it for
+ * routes marked paged; handlers read ctx->paging. */
 enum civic_err civic_paging_parse(struct civic_ctx *ctx, struct civic_paging *pg);
 
 /* Makes rows (an array, ownership taken) the list answer: ctx->data,

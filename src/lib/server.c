@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "countries.h"
+#include "paging.h"
 #include "log.h"
 #include "num.h"
 
@@ -159,8 +160,9 @@ static enum civic_err check_body(struct civic_ctx *ctx)
 }
 
 /* Everything between routing and the handler, in the order a client
- * expects: keys in the URL, token, scope, body, then quota (last, so
- * that a request refused for any other reason is never counted). */
+ * expects: keys in the URL, token, scope, body, paging, then quota
+ * (last, so that a request refused for any other reason is never
+ * counted). */
 static enum civic_err admit(struct civic_ctx *ctx)
 {
 	const struct civic_route *rt = ctx->route;
@@ -181,6 +183,8 @@ static enum civic_err admit(struct civic_ctx *ctx)
 		                  "This key lacks the scope %s required here.",
 		                  civic_scope_name(rt->scope) ? civic_scope_name(rt->scope) : "?");
 	if ((err = check_body(ctx)) != CIVIC_OK)
+		return err;
+	if (rt->paged && (err = civic_paging_parse(ctx, &ctx->paging)) != CIVIC_OK)
 		return err;
 	if (!ctx->authed)
 		return CIVIC_OK;

@@ -21,6 +21,8 @@
 #include "scopes.h"
 #include "tokens.h"
 
+#define CIVIC_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 enum civic_auth {
 	CIVIC_AUTH_PUBLIC,    /* anonymous allowed; a bearer token, if sent, must be valid */
 	CIVIC_AUTH_TOKEN,     /* bearer token, charged against the daily quota */
@@ -31,6 +33,12 @@ enum civic_auth {
 struct civic_ctx;
 typedef enum civic_err (*civic_handler)(struct civic_ctx *ctx);
 
+/* page >= 1, page_size 1..100 (SPEC §5), read by the loop for paged
+ * routes before the request is charged. */
+struct civic_paging {
+	int64_t page, size, offset;
+};
+
 struct civic_route {
 	const char *method;   /* "GET", "POST", "PATCH", "DELETE" */
 	const char *pattern;  /* "/v1/profile/{id}/": {id} is a positive integer */
@@ -39,6 +47,7 @@ struct civic_route {
 	const struct civic_field *fields; /* JSON body table, or NULL (no body) */
 	size_t nfields;
 	civic_handler handler;
+	bool paged;           /* a list: the loop validates page/page_size first */
 };
 
 struct civic_ctx {
@@ -48,6 +57,7 @@ struct civic_ctx {
 	const struct civic_route *route;
 	time_t now;
 	int64_t id;                 /* the {id} of the pattern, 0 if none */
+	struct civic_paging paging; /* paged routes: validated paging */
 	/* authentication, when the route has a token */
 	bool authed;
 	struct civic_claims claims;

@@ -124,3 +124,16 @@ def test_throttled_application_does_not_throttle_another(new_client, api,
     assert resp.status == 200, resp
     c.metered(resp, used=1, limit=2, app_id=other_app["id"],
               app_name=other_app["name"])
+
+
+def test_refused_requests_are_not_counted(new_client, envelope):
+    """Requests refused before they are served cost nothing: bad paging,
+    a body on a GET, a scope the key lacks, keys in the URL."""
+    c = new_client(scopes="countries:read")
+    c.metered(c.get(COUNTRIES), used=1)
+    for path in (COUNTRIES + "?page=0", COUNTRIES + "?page_size=101",
+                 COUNTRIES + "?api_key=x", PROFILE):
+        resp = c.get(path)
+        assert 400 <= resp.status < 500, resp
+        assert resp.json["erc"] == 0, resp
+    c.metered(c.get(COUNTRIES), used=2)
