@@ -390,8 +390,8 @@ enum civic_err civic_db_script(struct civic_db *db, const char *sql, size_t len,
 	}
 	if (mysql_set_server_option(db->conn, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
 		return fail(db, mysql_errno(db->conn), "script", mysql_error(db->conn));
-	/* checked: trusted migration text from sql/, no request values */
-	rc = mysql_real_query(db->conn, sql, (unsigned long)len);
+	/* Trusted migration text from sql/, never values from a request. */
+	rc = mysql_real_query(db->conn, sql, (unsigned long)len); /* checked: migrations */
 	while (rc == 0) {
 		MYSQL_RES *res = mysql_store_result(db->conn);
 		mysql_free_result(res);
