@@ -32,50 +32,19 @@ static const char SQL_SET_LIMITS[] =
 	" updated_at = UTC_TIMESTAMP() WHERE id = ?";
 static const char SQL_ACCOUNT_EXISTS[] = "SELECT 1 FROM accounts WHERE id = ?";
 
-/* Length of the well-formed UTF-8 sequence at p, else 0: overlong forms,
- * surrogates and code points beyond U+10FFFF are refused, as the
- * database's utf8mb4 columns would refuse them later with a less
- * helpful error. *cp receives the code point. */
-static size_t utf8_seq(const unsigned char *p, unsigned *cp)
-{
-	size_t n;
-	unsigned c = p[0];
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, c &= 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, c &= 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, c &= 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
-			return 0;
-		c = (c << 6) | (p[i] & 0x3F);
-	}
-	if ((n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-	    (n == 4 && (c < 0x10000 || c > 0x10FFFF)))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 bool civic_app_valid_name(const char *name)
 {
 	const unsigned char *p = (const unsigned char *)name;
-	size_t chars = 0;
+	size_t chars = 0, left;
 	bool blank = true;
 
 	if (name == NULL)
 		return false;
-	while (*p) {
+	/* Strict UTF-8 too: the utf8mb4 columns would refuse the rest later
+	 * with a less helpful error. */
+	for (left = strlen(name); left > 0;) {
 		unsigned cp;
-		size_t n = utf8_seq(p, &cp);
+		size_t n = civic_utf8_next(p, left, &cp);
 
 		/* C0 and C1 controls, DEL: nothing a name needs, and they garble
 		 * terminals and logs. */
@@ -86,6 +55,7 @@ bool civic_app_valid_name(const char *name)
 		if (++chars > CIVIC_NAME_MAX)
 			return false;
 		p += n;
+		left -= n;
 	}
 	return chars > 0 && !blank;
 }

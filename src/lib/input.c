@@ -7,44 +7,49 @@
 
 #include "countries.h"
 
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
- * past U+10FFFF. json-c's VALIDATE_UTF8 lets all three through. */
+size_t civic_utf8_next(const unsigned char *p, size_t left, unsigned *cp)
+{
+	size_t n;
+	unsigned c;
+
+	if (left == 0)
+		return 0;
+	c = p[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, c &= 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, c &= 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, c &= 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3F);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10FFFF)))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* json-c's VALIDATE_UTF8 lets overlong forms, surrogates and code points
+ * past U+10FFFF through; the request body must have none. */
 static bool strict_utf8(const unsigned char *s, size_t n)
 {
-	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		unsigned char lo = 0x80, hi = 0xBF;
-		size_t more;
+	unsigned cp;
 
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			more = 1;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			more = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			more = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = civic_utf8_next(s + i, n - i, &cp)) == 0)
 			return false;
-		if (i + more >= n)
-			return false;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (size_t k = 2; k <= more; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				return false;
-		i += more + 1;
-	}
 	return true;
 }
 

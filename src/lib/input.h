@@ -57,6 +57,11 @@ const char *civic_input_check_value(const struct civic_field *f, json_object *v,
                                     struct civic_value *out);
 
 bool civic_valid_email(const char *s);
+
+/* Decodes the UTF-8 sequence at p (left bytes available) into *cp and
+ * returns its length, or 0 when it is not strict UTF-8 (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF) or left is 0. */
+size_t civic_utf8_next(const unsigned char *p, size_t left, unsigned *cp);
 bool civic_valid_phone(const char *s);
 
 #endif
