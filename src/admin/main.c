@@ -252,12 +252,7 @@ void admin_json_time(json_object *o, const char *key, const char *datetime)
 
 void admin_json_scopes(json_object *o, const char *key, uint32_t bits)
 {
-	json_object *arr = json_object_new_array();
-
-	for (civic_scopes bit = 1; bit <= CIVIC_SCOPE_ALL; bit <<= 1)
-		if (bits & bit)
-			json_object_array_add(arr, json_object_new_string(civic_scope_name(bit)));
-	json_object_object_add(o, key, arr);
+	json_object_object_add(o, key, civic_scopes_json(bits));
 }
 
 /* The subcommands of group, for messages: "issue, revoke, rotate, list". */

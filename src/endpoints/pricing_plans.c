@@ -15,7 +15,7 @@ static const char *const int_cols[] = {
 
 static json_object *plan_json(const struct civic_rows *r, size_t i)
 {
-	json_object *o = json_object_new_object(), *scopes = json_object_new_array();
+	json_object *o = json_object_new_object();
 	int64_t v, bits = 0;
 
 	json_object_object_add(o, "slug", json_object_new_string(civic_rows_get(r, i, 0)));
@@ -24,10 +24,7 @@ static json_object *plan_json(const struct civic_rows *r, size_t i)
 		if (civic_rows_int(r, i, 2 + c, &v))
 			json_object_object_add(o, int_cols[c], json_object_new_int64(v));
 	civic_rows_int(r, i, 8, &bits);
-	for (civic_scopes bit = 1; bit <= CIVIC_SCOPE_ALL; bit <<= 1)
-		if ((civic_scopes)bits & bit)
-			json_object_array_add(scopes, json_object_new_string(civic_scope_name(bit)));
-	json_object_object_add(o, "scopes", scopes);
+	json_object_object_add(o, "scopes", civic_scopes_json((civic_scopes)bits));
 	return o;
 }
 

@@ -17,18 +17,15 @@ static const struct civic_field token_fields[] = {
 
 static json_object *token_json(const struct civic_claims *c, const char *access)
 {
-	json_object *d = json_object_new_object(), *scopes = json_object_new_array();
+	json_object *d = json_object_new_object();
 	char exp[32];
 
-	for (civic_scopes bit = 1; bit && bit <= CIVIC_SCOPE_ALL; bit <<= 1)
-		if (c->scopes & bit)
-			json_object_array_add(scopes, json_object_new_string(civic_scope_name(bit)));
 	civic_time_rfc3339(c->exp, exp, sizeof(exp));
 	json_object_object_add(d, "access", json_object_new_string(access));
 	json_object_object_add(d, "token_type", json_object_new_string("Bearer"));
 	json_object_object_add(d, "expires_in", json_object_new_int64(c->exp - c->iat));
 	json_object_object_add(d, "expires_at", json_object_new_string(exp));
-	json_object_object_add(d, "scopes", scopes);
+	json_object_object_add(d, "scopes", civic_scopes_json(c->scopes));
 	json_object_object_add(d, "application_id", json_object_new_int64(c->app_id));
 	return d;
 }

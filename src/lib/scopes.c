@@ -46,6 +46,16 @@ bool civic_scopes_parse(const char *s, civic_scopes *out, const char **bad)
 	return true;
 }
 
+json_object *civic_scopes_json(civic_scopes scopes)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < NSCOPES; i++)
+		if (scopes & (1u << i))
+			json_object_array_add(arr, json_object_new_string(names[i]));
+	return arr;
+}
+
 bool civic_scopes_format(civic_scopes scopes, const char *sep, struct civic_buf *b)
 {
 	bool first = true;

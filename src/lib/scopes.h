@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "buf.h"
 
 typedef uint32_t civic_scopes;
@@ -36,5 +38,9 @@ bool civic_scopes_parse(const char *s, civic_scopes *out, const char **bad);
 
 /* Appends the names of scopes to b separated by sep, in canonical order. */
 bool civic_scopes_format(civic_scopes scopes, const char *sep, struct civic_buf *b);
+
+/* The names of scopes as a JSON array, in canonical order; the caller
+ * owns it (json_object_put). Bits that name no scope are ignored. */
+json_object *civic_scopes_json(civic_scopes scopes);
 
 #endif
