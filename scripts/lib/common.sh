@@ -29,7 +29,9 @@ CIVIC_PACKAGES=(
 # The responders lighttpd/civicsentinel.conf spawns, in build/src/endpoints.
 CIVIC_RESPONDERS=(
 	civic-token civic-usage civic-pricing-plans civic-profile
-	civic-countries civic-notfound
+	civic-countries civic-risk-assessments civic-alert-destinations
+	civic-alert-subscriptions civic-alert-dispatches civic-subscriptions
+	civic-notfound
 )
 
 civic_log() { printf 'civic: %s\n' "$*" >&2; }
@@ -225,6 +227,10 @@ token_lifetime = 900
 ; * or a comma list of ISO 3166 alpha-2 codes
 supported_countries = *
 iso_3166_file = /usr/share/iso-codes/json/iso_3166-1.json
+
+[limits]
+; anonymous requests per client address (IPv4, or IPv6 /64) per hour
+anonymous_per_hour = 30
 
 [paths]
 sql_dir = $CIVIC_REPO/sql

@@ -107,5 +107,10 @@ int admin_key_rotate(struct admin *a, int argc, char **argv);
 int admin_key_list(struct admin *a, int argc, char **argv);
 int admin_plan_list(struct admin *a, int argc, char **argv);
 int admin_plan_set(struct admin *a, int argc, char **argv);
+int admin_coins_credit(struct admin *a, int argc, char **argv);
+int admin_billing_renew(struct admin *a, int argc, char **argv);
+int admin_billing_cancel(struct admin *a, int argc, char **argv);
+int admin_destination_link(struct admin *a, int argc, char **argv);
+int admin_risk_import(struct admin *a, int argc, char **argv);
 
 #endif

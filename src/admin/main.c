@@ -42,6 +42,16 @@ static const struct admin_cmd commands[] = {
 	{{"plan", "list"}, admin_plan_list, false, "", "list the plans and their limits"},
 	{{"plan", "set"}, admin_plan_set, false, "--account ID --plan SLUG",
 	 "move an account to a plan, at once for all its keys"},
+	{{"coins", "credit"}, admin_coins_credit, false, "--account ID --coins N [--note TEXT]",
+	 "add coins to an account's balance"},
+	{{"billing", "renew"}, admin_billing_renew, false, "[--now RFC3339]",
+	 "renew subscriptions whose period ended (daily cron)"},
+	{{"billing", "cancel"}, admin_billing_cancel, false, "--account ID",
+	 "cancel an account's subscription at the end of its period"},
+	{{"destination", "link"}, admin_destination_link, true, "--destination ID",
+	 "print a fresh confirmation link for a pending email destination"},
+	{{"risk", "import"}, admin_risk_import, false, "FILE [--format json|csv] [--dry-run]",
+	 "import risk assessments; a file with one bad row is refused whole"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

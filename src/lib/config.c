@@ -23,6 +23,7 @@
 struct raw {
 	struct civic_config *cfg;
 	char *password_file, *pepper_file, *jwt_key_file, *jwt_prev_key_file;
+	char *whatsapp_token_file;
 	char *bad;            /* first unknown/invalid "section.name", if any */
 };
 
@@ -36,6 +37,20 @@ static void set_str(char **dst, const char *v)
 {
 	free(*dst);
 	*dst = strdup(v);
+}
+
+/* yes/no, true/false, on/off, 1/0 */
+static bool parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
+	                                                                             "off", "0"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return (*out = true);
+		if (strcmp(v, no[i]) == 0)
+			return !(*out = false);
+	}
+	return false;
 }
 
 static int on_value(void *user, const char *sec, const char *name, const char *value)
@@ -73,6 +88,22 @@ static int on_value(void *user, const char *sec, const char *name, const char *v
 		set_str(&c->supported_countries, value);
 	else if (IS("api", "iso_3166_file"))
 		set_str(&c->iso_3166_file, value);
+	else if (IS("limits", "anonymous_per_hour") && civic_num_parse_str(value, 1, 1000000, &n))
+		c->anonymous_per_hour = (long)n;
+	else if (IS("alerts", "allow_http_webhooks") && parse_bool(value, &c->allow_http_webhooks))
+		;
+	else if (IS("alerts", "outbound_allow"))
+		set_str(&c->outbound_allow, value);
+	else if (IS("alerts", "confirm_link_hours") && civic_num_parse_str(value, 1, 720, &n))
+		c->confirm_link_hours = (long)n;
+	else if (IS("whatsapp", "gateway_url"))
+		set_str(&c->whatsapp_gateway_url, value);
+	else if (IS("whatsapp", "token_file"))
+		set_str(&r->whatsapp_token_file, value);
+	else if (IS("whatsapp", "timeout") && civic_num_parse_str(value, 1, 60, &n))
+		c->whatsapp_timeout = (long)n;
+	else if (IS("billing", "grace_days") && civic_num_parse_str(value, 0, 90, &n))
+		c->billing_grace_days = (long)n;
 	else if (IS("paths", "sql_dir"))
 		set_str(&c->sql_dir, value);
 	else if (IS("paths", "templates_dir"))
@@ -161,6 +192,7 @@ static bool defaults(struct civic_config *c)
 		{&c->environment, "test"},
 		{&c->base_url, "http://127.0.0.1:8080"},
 		{&c->supported_countries, "*"},
+		{&c->outbound_allow, ""},
 		{&c->iso_3166_file, "/usr/share/iso-codes/json/iso_3166-1.json"},
 		{&c->sql_dir, CIVIC_DATADIR "/sql"},
 		{&c->templates_dir, CIVIC_DATADIR "/templates"},
@@ -185,6 +217,10 @@ bool civic_config_load(const char *path, bool need_secrets, struct civic_config 
 	cfg->db_port = 3306;
 	cfg->token_lifetime = 900;
 	cfg->log_level = CIVIC_LOG_INFO;
+	cfg->anonymous_per_hour = 30;
+	cfg->confirm_link_hours = 72;
+	cfg->whatsapp_timeout = 10;
+	cfg->billing_grace_days = 7;
 	line = ini_parse(path, on_value, &r);
 	if (line < 0) {
 		snprintf(err, errlen, "cannot read config file %s", path);
@@ -213,6 +249,14 @@ bool civic_config_load(const char *path, bool need_secrets, struct civic_config 
 		    !civic_secret_load(r.jwt_prev_key_file, CIVIC_SECRET_MIN, &cfg->jwt_prev_key, err,
 		                       errlen))
 			goto out;
+		if (cfg->whatsapp_gateway_url && *cfg->whatsapp_gateway_url &&
+		    !r.whatsapp_token_file) {
+			snprintf(err, errlen, "%s: [whatsapp] gateway_url needs token_file", path);
+			goto out;
+		}
+		if (r.whatsapp_token_file &&
+		    !civic_secret_load(r.whatsapp_token_file, 16, &cfg->whatsapp_token, err, errlen))
+			goto out;
 	}
 	ok = true;
 out:
@@ -220,6 +264,7 @@ out:
 	free(r.pepper_file);
 	free(r.jwt_key_file);
 	free(r.jwt_prev_key_file);
+	free(r.whatsapp_token_file);
 	free(r.bad);
 	if (!ok)
 		civic_config_free(cfg);
@@ -231,7 +276,7 @@ void civic_config_free(struct civic_config *c)
 	char **strs[] = {&c->db_socket, &c->db_host, &c->db_name, &c->db_user,
 	                 &c->db_password, &c->environment, &c->base_url,
 	                 &c->supported_countries, &c->iso_3166_file, &c->sql_dir,
-	                 &c->templates_dir};
+	                 &c->templates_dir, &c->outbound_allow, &c->whatsapp_gateway_url};
 
 	if (c->db_password)
 		explicit_bzero(c->db_password, strlen(c->db_password));
@@ -242,4 +287,5 @@ void civic_config_free(struct civic_config *c)
 	explicit_bzero(&c->pepper, sizeof(c->pepper));
 	explicit_bzero(&c->jwt_key, sizeof(c->jwt_key));
 	explicit_bzero(&c->jwt_prev_key, sizeof(c->jwt_prev_key));
+	explicit_bzero(&c->whatsapp_token, sizeof(c->whatsapp_token));
 }

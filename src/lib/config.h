@@ -31,6 +31,19 @@ struct civic_config {
 	long token_lifetime;      /* seconds, default 900 */
 	char *supported_countries;/* "*" or "GB,FR,..." */
 	char *iso_3166_file;
+	/* [limits] */
+	long anonymous_per_hour;  /* per client address, default 30 */
+	/* [alerts] */
+	bool allow_http_webhooks; /* development only: http:// webhook URLs */
+	char *outbound_allow;     /* CIDR list the outbound policy lets through
+	                             (development: "127.0.0.0/8, ::1/128"); "" */
+	long confirm_link_hours;  /* lifetime of emailed links, default 72 */
+	/* [whatsapp] */
+	char *whatsapp_gateway_url; /* NULL: the gateway is not configured */
+	struct civic_secret whatsapp_token; /* len 0 when not configured */
+	long whatsapp_timeout;    /* seconds, default 10 */
+	/* [billing] */
+	long billing_grace_days;  /* past_due before demotion, default 7 */
 	/* [paths] */
 	char *sql_dir;
 	char *templates_dir;
@@ -44,8 +57,9 @@ const char *civic_config_path(void);
 
 /* Loads path into *cfg (zeroed first). On failure returns false and
  * writes a message a deployer can act on into err. need_secrets: also
- * load and check the pepper and JWT key files (responders and the key
- * commands need them; migrate does not). Free with civic_config_free. */
+ * load and check the pepper and JWT key files, and the WhatsApp gateway
+ * token file when one is configured (responders and the key commands
+ * need them; migrate does not). Free with civic_config_free. */
 bool civic_config_load(const char *path, bool need_secrets, struct civic_config *cfg,
                        char *err, size_t errlen);
 void civic_config_free(struct civic_config *cfg);

@@ -24,6 +24,7 @@ static const struct {
 	[CIVIC_E_QUOTA_EXCEEDED] = {429, "QUOTA_EXCEEDED", "Daily API quota reached."},
 	[CIVIC_E_RATE_LIMITED] = {429, "RATE_LIMITED", "Too many requests; slow down."},
 	[CIVIC_E_INTERNAL] = {500, "INTERNAL", "Internal error."},
+	[CIVIC_E_BAD_GATEWAY] = {502, "GATEWAY_ERROR", "An upstream service failed; nothing was changed."},
 	[CIVIC_E_UNAVAILABLE] = {503, "UNAVAILABLE", "The service is temporarily unavailable; retry shortly."},
 };
 

@@ -24,6 +24,7 @@ enum civic_err {
 	CIVIC_E_QUOTA_EXCEEDED,     /* 429, daily */
 	CIVIC_E_RATE_LIMITED,       /* 429, per minute / per hour */
 	CIVIC_E_INTERNAL,           /* 500 */
+	CIVIC_E_BAD_GATEWAY,        /* 502, an upstream (WhatsApp gateway) failed */
 	CIVIC_E_UNAVAILABLE,        /* 503, database down */
 	CIVIC_E__COUNT
 };

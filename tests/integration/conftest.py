@@ -242,6 +242,16 @@ class Response:
 
 _NO_JSON = object()
 
+_next_address = [0]
+
+
+def fresh_client_address():
+    """A loopback address no other request of this run came from:
+    127.1.x.y, then onwards (65k addresses per /16)."""
+    _next_address[0] += 1
+    n = _next_address[0] + (os.getpid() % 64) * 65536
+    return "127.%d.%d.%d" % (1 + n // 65536 % 200, n // 256 % 256, n % 256 or 1)
+
 
 def _split_base():
     base = urllib.parse.urlsplit(env("CIVIC_BASE_URL"))
@@ -249,14 +259,18 @@ def _split_base():
 
 
 def request(method, path, *, token=None, json_body=_NO_JSON, body=None,
-            headers=None, content_type=None, timeout=15):
+            headers=None, content_type=None, timeout=15, source=None):
     """Send one HTTP request and return a Response; never raises on 4xx/5xx.
 
     path may be relative to CIVIC_BASE_URL ("/v1/profile/") or an absolute
     URL (e.g. a `next` link), in which case only its path and query are used
     against CIVIC_BASE_URL.  json_body is serialised with
     Content-Type: application/json; body sends raw bytes as they are
-    (set content_type yourself).  headers may override anything."""
+    (set content_type yourself).  headers may override anything.  source
+    is the client address to send from (any 127.x.y.z works on Linux
+    loopback), so tests of per-IP limits can be different clients; by
+    default anonymous requests come from a fresh address each time, and
+    the anonymous limit only counts where a test asks it to."""
     base = _split_base()
     if path.startswith("http://") or path.startswith("https://"):
         parts = urllib.parse.urlsplit(path)
@@ -274,13 +288,17 @@ def request(method, path, *, token=None, json_body=_NO_JSON, body=None,
     if content_type is not None:
         send_headers["Content-Type"] = content_type
     send_headers.update(headers or {})
+    if source is None and token is None and base.hostname == "127.0.0.1":
+        source = fresh_client_address()
+    address = (source, 0) if source else None
     if base.scheme == "https":
         conn = http.client.HTTPSConnection(
             base.hostname, base.port or 443, timeout=timeout,
-            context=ssl._create_unverified_context())
+            context=ssl._create_unverified_context(), source_address=address)
     else:
         conn = http.client.HTTPConnection(base.hostname, base.port or 80,
-                                          timeout=timeout)
+                                          timeout=timeout,
+                                          source_address=address)
     try:
         try:
             conn.request(method, target, body=body, headers=send_headers)

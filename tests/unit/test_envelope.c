@@ -227,6 +227,7 @@ static void test_err_table(void)
 	    {CIVIC_E_QUOTA_EXCEEDED, 429, "QUOTA_EXCEEDED"},
 	    {CIVIC_E_RATE_LIMITED, 429, "RATE_LIMITED"},
 	    {CIVIC_E_INTERNAL, 500, "INTERNAL"},
+	    {CIVIC_E_BAD_GATEWAY, 502, "GATEWAY_ERROR"},
 	    {CIVIC_E_UNAVAILABLE, 503, "UNAVAILABLE"},
 	};
 	size_t n = sizeof(t) / sizeof(t[0]);
@@ -439,7 +440,7 @@ static void test_write(void)
 
 int main(void)
 {
-	plan(129);
+	plan(131);
 	civic_response_init(&R);
 	is_int(R.status, 200, "a new response is 200");
 	test_success();

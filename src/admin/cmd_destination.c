@@ -1,0 +1,10 @@
+/* civic-admin destination commands (placeholder). */
+#include "admin.h"
+
+int admin_destination_link(struct admin *a, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	admin_error(a, "not implemented yet");
+	return ADMIN_EXIT_FAIL;
+}

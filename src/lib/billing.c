@@ -1,0 +1,4 @@
+#include "billing.h"
+
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int civic_billing_placeholder;

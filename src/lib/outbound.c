@@ -1,0 +1,4 @@
+#include "outbound.h"
+
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int civic_outbound_placeholder;
