@@ -1,11 +1,19 @@
 #include "quota.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "timeutil.h"
 
 static const char SQL_AUTHORIZE[] = "CALL civic_authorize(?, ?, ?, ?, ?)";
+static const char SQL_ANON[] = "CALL civic_anon_authorize(?, ?)";
+
+/* Seconds until the next UTC minute and hour: 1..60, 1..3600. */
+static long long to_next(time_t now, long long window)
+{
+	return window - (long long)now % window;
+}
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -40,7 +48,8 @@ enum civic_err civic_quota_authorize(struct civic_db *db, const struct civic_cla
 		u->app_id = c->app_id;
 		copy(u->app_name, sizeof(u->app_name), civic_rows_get(r, 0, 4));
 		if (!civic_rows_int(r, 0, 3, &scopes) || !civic_rows_int(r, 0, 5, &u->limit) ||
-		    !civic_rows_int(r, 0, 6, &u->used)) {
+		    !civic_rows_int(r, 0, 6, &u->used) || !civic_rows_int(r, 0, 7, &u->minute_limit) ||
+		    !civic_rows_int(r, 0, 8, &u->minute_used)) {
 			civic_rows_free(r);
 			return CIVIC_E_INTERNAL;
 		}
@@ -57,6 +66,8 @@ enum civic_err civic_quota_authorize(struct civic_db *db, const struct civic_cla
 		err = CIVIC_E_INVALID_TOKEN;
 	} else if (strcmp(status, "plan") == 0)
 		err = CIVIC_E_PLAN_REQUIRED;
+	else if (strcmp(status, "rate") == 0)
+		err = CIVIC_E_RATE_LIMITED;
 	else if (strcmp(status, "quota") == 0)
 		err = CIVIC_E_QUOTA_EXCEEDED;
 	else
@@ -65,11 +76,12 @@ enum civic_err civic_quota_authorize(struct civic_db *db, const struct civic_cla
 	return err;
 }
 
-bool civic_quota_headers(const struct civic_usage *u, time_t now, bool refused,
+bool civic_quota_headers(const struct civic_usage *u, time_t now, enum civic_err err,
                          struct civic_response *r)
 {
 	int64_t remaining = u->limit > u->used ? u->limit - u->used : 0;
-	long long reset_in = (long long)(u->reset - now);
+	int64_t mremaining = u->minute_limit > u->minute_used ? u->minute_limit - u->minute_used : 0;
+	long long reset_in = (long long)(u->reset - now), minute_in = to_next(now, 60);
 
 	if (!u->known)
 		return true;
@@ -78,11 +90,79 @@ bool civic_quota_headers(const struct civic_usage *u, time_t now, bool refused,
 	       civic_response_header(r, "X-RateLimit-Used", "%lld", (long long)u->used) &&
 	       civic_response_header(r, "X-RateLimit-Remaining", "%lld", (long long)remaining) &&
 	       civic_response_header(r, "X-RateLimit-Reset", "%lld", (long long)u->reset) &&
-	       civic_response_header(r, "RateLimit-Policy", "\"daily\";q=%lld;w=86400",
-	                             (long long)u->limit) &&
-	       civic_response_header(r, "RateLimit", "\"daily\";r=%lld;t=%lld", (long long)remaining,
-	                             reset_in) &&
-	       (!refused || civic_response_header(r, "Retry-After", "%lld", reset_in));
+	       civic_response_header(r, "RateLimit-Policy",
+	                             "\"daily\";q=%lld;w=86400, \"minute\";q=%lld;w=60",
+	                             (long long)u->limit, (long long)u->minute_limit) &&
+	       civic_response_header(r, "RateLimit", "\"daily\";r=%lld;t=%lld, \"minute\";r=%lld;t=%lld",
+	                             (long long)remaining, reset_in, (long long)mremaining,
+	                             minute_in) &&
+	       (err != CIVIC_E_QUOTA_EXCEEDED ||
+	        civic_response_header(r, "Retry-After", "%lld", reset_in)) &&
+	       (err != CIVIC_E_RATE_LIMITED ||
+	        civic_response_header(r, "Retry-After", "%lld", minute_in));
+}
+
+void civic_client_key(const char *ip, char out[CIVIC_CLIENT_KEY_MAX])
+{
+	unsigned char a[16];
+	char text[INET6_ADDRSTRLEN];
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (inet_pton(AF_INET, ip, a) == 1 && inet_ntop(AF_INET, a, text, sizeof(text))) {
+		snprintf(out, CIVIC_CLIENT_KEY_MAX, "%s", text);
+		return;
+	}
+	if (inet_pton(AF_INET6, ip, a) != 1) {
+		snprintf(out, CIVIC_CLIENT_KEY_MAX, "unknown");
+		return;
+	}
+	if (memcmp(a, mapped, sizeof(mapped)) == 0 && inet_ntop(AF_INET, a + 12, text, sizeof(text))) {
+		snprintf(out, CIVIC_CLIENT_KEY_MAX, "%s", text);
+		return;
+	}
+	memset(a + 8, 0, 8);
+	if (inet_ntop(AF_INET6, a, text, sizeof(text)) == NULL)
+		snprintf(out, CIVIC_CLIENT_KEY_MAX, "unknown");
+	else
+		snprintf(out, CIVIC_CLIENT_KEY_MAX, "%s/64", text);
+}
+
+enum civic_err civic_quota_anonymous(struct civic_db *db, const char *client, int64_t limit,
+                                     struct civic_anon *a)
+{
+	struct civic_param p[] = {CIVIC_PSTR(client), CIVIC_PINT(limit)};
+	struct civic_rows *r;
+	const char *status;
+	enum civic_err err;
+
+	memset(a, 0, sizeof(*a));
+	if ((err = civic_db_exec(db, SQL_ANON, p, 2, &r)) != CIVIC_OK)
+		return err;
+	status = civic_rows_get(r, 0, 0);
+	if (status == NULL || !civic_rows_int(r, 0, 1, &a->used)) {
+		civic_rows_free(r);
+		return CIVIC_E_INTERNAL;
+	}
+	a->known = true;
+	a->limit = limit;
+	err = strcmp(status, "ok") == 0 ? CIVIC_OK : CIVIC_E_RATE_LIMITED;
+	civic_rows_free(r);
+	return err;
+}
+
+bool civic_quota_anon_headers(const struct civic_anon *a, time_t now, bool refused,
+                              struct civic_response *r)
+{
+	long long hour_in = to_next(now, 3600);
+
+	if (!a->known)
+		return true;
+	return civic_response_header(r, "RateLimit-Policy", "\"anonymous\";q=%lld;w=3600",
+	                             (long long)a->limit) &&
+	       civic_response_header(r, "RateLimit", "\"anonymous\";r=%lld;t=%lld",
+	                             (long long)(a->limit > a->used ? a->limit - a->used : 0),
+	                             hour_in) &&
+	       (!refused || civic_response_header(r, "Retry-After", "%lld", hour_in));
 }
 
 json_object *civic_quota_meta(const struct civic_usage *u)

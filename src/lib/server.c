@@ -159,6 +159,23 @@ static enum civic_err check_body(struct civic_ctx *ctx)
 	return err;
 }
 
+/* A public route called without a token: counted per client address
+ * and hour (SPEC §4). */
+static enum civic_err admit_anonymous(struct civic_ctx *ctx)
+{
+	char client[CIVIC_CLIENT_KEY_MAX];
+	enum civic_err err;
+
+	civic_client_key(ctx->req->client_ip, client);
+	err = civic_quota_anonymous(ctx->db, client, ctx->cfg->anonymous_per_hour, &ctx->anon);
+	if (err == CIVIC_E_RATE_LIMITED)
+		return civic_fail(ctx, err,
+		                  "Anonymous requests are limited to %ld per hour per client address; "
+		                  "retry after the time in Retry-After, or authenticate with a key.",
+		                  ctx->cfg->anonymous_per_hour);
+	return err;
+}
+
 /* Everything between routing and the handler, in the order a client
  * expects: keys in the URL, token, scope, body, paging, then quota
  * (last, so that a request refused for any other reason is never
@@ -187,7 +204,7 @@ static enum civic_err admit(struct civic_ctx *ctx)
 	if (rt->paged && (err = civic_paging_parse(ctx, &ctx->paging)) != CIVIC_OK)
 		return err;
 	if (!ctx->authed)
-		return CIVIC_OK;
+		return rt->auth == CIVIC_AUTH_PUBLIC ? admit_anonymous(ctx) : CIVIC_OK;
 	err = civic_quota_authorize(ctx->db, &ctx->claims, rt->scope, rt->auth == CIVIC_AUTH_TOKEN,
 	                            ctx->now, &ctx->usage, &why);
 	if (err == CIVIC_E_INVALID_TOKEN && why)
@@ -197,6 +214,11 @@ static enum civic_err admit(struct civic_ctx *ctx)
 		                  "Daily API quota for application %s has been reached. Upgrade your "
 		                  "plan or wait until tomorrow (UTC).",
 		                  ctx->usage.app_name);
+	if (err == CIVIC_E_RATE_LIMITED)
+		return civic_fail(ctx, err,
+		                  "This key made %lld requests this minute, the most its plan (%s) "
+		                  "allows; retry after the time in Retry-After.",
+		                  (long long)ctx->usage.minute_limit, ctx->usage.plan);
 	if (err == CIVIC_E_PLAN_REQUIRED)
 		return civic_fail(ctx, err, "Your plan (%s) does not include the scope %s.",
 		                  ctx->usage.plan, civic_scope_name(rt->scope));
@@ -209,7 +231,9 @@ static void reply(struct civic_ctx *ctx, enum civic_err err)
 	json_object *meta = NULL;
 
 	if (ctx->usage.known)
-		civic_quota_headers(&ctx->usage, ctx->now, err == CIVIC_E_QUOTA_EXCEEDED, r);
+		civic_quota_headers(&ctx->usage, ctx->now, err, r);
+	if (ctx->anon.known)
+		civic_quota_anon_headers(&ctx->anon, ctx->now, err == CIVIC_E_RATE_LIMITED, r);
 	if (err == CIVIC_E_UNAVAILABLE)
 		civic_response_header(r, "Retry-After", "5");
 	if (err != CIVIC_OK) {

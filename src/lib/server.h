@@ -62,6 +62,7 @@ struct civic_ctx {
 	bool authed;
 	struct civic_claims claims;
 	struct civic_usage usage;
+	struct civic_anon anon;     /* anonymous requests to public routes */
 	/* the validated body, one value per route field */
 	struct civic_value vals[16];
 	json_object *body;

@@ -631,9 +631,34 @@ static void test_paging(void)
 	       "next when one row is left over");
 }
 
+/* The bucket of an anonymous client (SPEC §4 per-address limit). */
+static void test_client_key(void)
+{
+	static const struct {
+		const char *ip, *key;
+	} t[] = {
+		{"203.0.113.7", "203.0.113.7"},
+		{"::ffff:203.0.113.7", "203.0.113.7"},
+		{"2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:DB8:1:2::ffff", "2001:db8:1:2::/64"},
+		{"::1", "::/64"},
+		{"", "unknown"},
+		{"not an address", "unknown"},
+		{"203.0.113.7 ", "unknown"},
+		{"1.2.3.4.5", "unknown"},
+	};
+	char out[CIVIC_CLIENT_KEY_MAX];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		civic_client_key(t[i].ip, out);
+		is_str(out, t[i].key, "client key of '%s'", t[i].ip);
+	}
+}
+
 int main(void)
 {
-	plan(209);
+	plan(219);
 	memset(&R, 0, sizeof(R));
 	civic_buf_init(&R.body, CIVIC_BODY_MAX);
 	test_basic();
@@ -647,6 +672,7 @@ int main(void)
 	test_is_json();
 	test_routes();
 	test_paging();
+	test_client_key();
 	civic_request_free(&R);
 	return done_testing();
 }
