@@ -180,14 +180,15 @@ static enum civic_err add_alert(struct import *im, const struct civic_risk_row *
                                 int previous)
 {
 	char stream[16];
-	struct civic_param p[] = {CIVIC_PSTR(stream), CIVIC_PINT(id), CIVIC_PINT(r->level),
-	                          CIVIC_PINT(previous)};
 	struct civic_rows *res;
 	json_object *o = json_object_new_object();
 	int64_t alert_id = 0;
 	enum civic_err err;
 
 	snprintf(stream, sizeof(stream), "risk:%s", r->country);
+	/* After the snprintf: CIVIC_PSTR takes the string's length. */
+	struct civic_param p[] = {CIVIC_PSTR(stream), CIVIC_PINT(id), CIVIC_PINT(r->level),
+	                          CIVIC_PINT(previous)};
 	if (!im->dry_run) {
 		if ((err = civic_db_exec(im->db, SQL_ALERT, p, 4, &res)) != CIVIC_OK) {
 			json_object_put(o);
