@@ -147,7 +147,9 @@ bool admin_parse_opts(struct admin *a, int argc, char **argv, const struct admin
 	if (n > MAX_OPTS)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		lo[k++] = (struct option){opts[i].name, required_argument, NULL, 256 + (int)i};
+		lo[k++] = (struct option){opts[i].name,
+		                          opts[i].type == ADMIN_O_FLAG ? no_argument : required_argument,
+		                          NULL, 256 + (int)i};
 		vals[i] = (struct admin_val){0};
 	}
 	/* The global options are accepted after the command words too. */

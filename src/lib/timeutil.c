@@ -23,6 +23,13 @@ void civic_time_rfc3339(time_t t, char *out, size_t outlen)
 	strftime(out, outlen, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
 }
 
+void civic_time_datetime(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
 /* Fixed-width digit field: dates carry leading zeros ("05"), which the
  * general number parser refuses on purpose. */
 static int field(const char *s, size_t off, size_t n, int min, int max, int *out)
@@ -71,4 +78,53 @@ int civic_time_parse(const char *s, time_t *out)
 	/* timegm() normalises 2025-02-30 to March: refuse such dates. */
 	gmtime_r(out, &tm);
 	return tm.tm_year == y - 1900 && tm.tm_mon == mo - 1 && tm.tm_mday == d;
+}
+
+/* Seconds east of UTC of "Z" or "+HH:MM"/"-HH:MM"; false otherwise. */
+static int offset(const char *s, long *out)
+{
+	int h, m;
+
+	if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0') {
+		*out = 0;
+		return 1;
+	}
+	if ((s[0] != '+' && s[0] != '-') || strlen(s) != 6 || s[3] != ':' ||
+	    !field(s, 1, 2, 0, 23, &h) || !field(s, 4, 2, 0, 59, &m))
+		return 0;
+	*out = (s[0] == '-' ? -1L : 1L) * (h * 3600L + m * 60L);
+	return 1;
+}
+
+int civic_time_parse_rfc3339(const char *s, time_t *out)
+{
+	/* 9999-12-31T23:59:59Z, the last second a DATETIME holds. */
+	static const time_t last = 253402300799;
+	char local[20];
+	const char *p;
+	time_t t;
+	long off;
+
+	if (s == NULL || strlen(s) < 20 || (s[10] != 'T' && s[10] != 't') ||
+	    (s[17] == '6' && s[18] == '0'))
+		return 0;
+	memcpy(local, s, 19);
+	local[10] = 'T';
+	local[19] = '\0';
+	if (!civic_time_parse(local, &t))
+		return 0;
+	p = s + 19;
+	if (*p == '.') {
+		size_t digits = strspn(p + 1, "0123456789");
+		if (digits == 0)
+			return 0;
+		p += 1 + digits;
+	}
+	if (!offset(p, &off))
+		return 0;
+	t -= off;
+	if (t < 0 || t > last)
+		return 0;
+	*out = t;
+	return 1;
 }
