@@ -48,6 +48,7 @@ struct admin {
 enum admin_otype {
 	ADMIN_O_STR,  /* any string */
 	ADMIN_O_INT,  /* integer in min..max (civic_num_parse_str) */
+	ADMIN_O_FLAG, /* no value: present or not */
 };
 
 struct admin_opt {
