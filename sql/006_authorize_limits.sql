@@ -53,6 +53,10 @@ BEGIN
 
   IF v_status = 'ok' AND p_charge = 1 THEN
     START TRANSACTION;
+    -- The key row first, exclusively: the foreign-key checks of the
+    -- inserts below take shared locks on it, and two requests of one key
+    -- holding those would deadlock on the last_used_at update (503).
+    SELECT 1 INTO v_changed FROM api_keys WHERE id = p_key FOR UPDATE;
     -- This minute: a row per key, its window moved forward in place.
     -- MariaDB assigns left to right, so requests sees the old window.
     INSERT INTO key_rate_minute (key_id, window_start, requests) VALUES (p_key, v_minute, 1)
