@@ -3,6 +3,7 @@
 
 #include "accounts.h"
 #include "admin.h"
+#include "billing.h"
 #include "buf.h"
 #include "scopes.h"
 
@@ -11,7 +12,6 @@ static const char SQL_PLANS[] =
 	"SELECT id, slug, name, price_coins, max_apps, max_api_requests_per_app_per_day,"
 	" max_requests_per_key_per_minute, max_alerts_per_day, max_whatsapp_destinations,"
 	" scopes + 0, is_public FROM plans ORDER BY sort_order, id";
-static const char SQL_PLAN_EXISTS[] = "SELECT 1 FROM plans WHERE slug = ?";
 
 /* Integer columns 3..8 of SQL_PLANS, in order. */
 static const char *const int_cols[] = {
@@ -88,34 +88,69 @@ int admin_plan_list(struct admin *a, int argc, char **argv)
 	return rc;
 }
 
-/* After civic_account_set_plan said NOT_FOUND: which of the two? */
-static int set_plan_not_found(struct admin *a, int64_t account, const char *slug)
+/* Explains a refused plan change; returns the exit code. */
+static int set_plan_refused(struct admin *a, enum civic_err err, int64_t account, const char *slug,
+                            const struct civic_billing_result *r)
 {
-	struct civic_param p[] = {CIVIC_PSTR(slug)};
-	struct civic_rows *r;
-	enum civic_err err;
-	bool plan_exists;
-
-	if ((err = civic_db_exec(a->db, SQL_PLAN_EXISTS, p, 1, &r)) != CIVIC_OK)
-		return admin_fail(a, err, "looking up the plan");
-	plan_exists = r->nrows > 0;
-	civic_rows_free(r);
-	if (plan_exists)
+	switch (r->why) {
+	case CIVIC_BILLING_NO_ACCOUNT:
 		admin_error(a, "account %lld not found", (long long)account);
-	else
+		return ADMIN_EXIT_FAIL;
+	case CIVIC_BILLING_NO_PLAN:
 		admin_error(a, "unknown plan '%s'; see civic-admin plan list", slug);
-	return ADMIN_EXIT_FAIL;
+		return ADMIN_EXIT_FAIL;
+	case CIVIC_BILLING_SHORT:
+		admin_error(a, "--charge: plan %s costs %lld coins, account %lld has %lld; nothing "
+		               "changed (civic-admin coins credit, or leave out --charge to grant the "
+		               "first period)",
+		            r->plan, (long long)r->price, (long long)account, (long long)r->balance);
+		return ADMIN_EXIT_FAIL;
+	default:
+		return admin_fail(a, err, "changing the plan");
+	}
+}
+
+static json_object *id_or_null(int64_t id)
+{
+	return id ? json_object_new_int64(id) : NULL;
+}
+
+static int set_plan_report(struct admin *a, int64_t account, const struct civic_billing_result *r)
+{
+	char end[26];
+
+	if (a->json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "account_id", json_object_new_int64(account));
+		json_object_object_add(o, "plan", json_object_new_string(r->plan));
+		json_object_object_add(o, "subscription_id", id_or_null(r->subscription_id));
+		json_object_object_add(o, "ended_subscription_id", id_or_null(r->ended_id));
+		json_object_object_add(o, "charged", json_object_new_int64(r->charged));
+		json_object_object_add(o, "coins", json_object_new_int64(r->balance));
+		admin_json_time(o, "current_period_end", *r->period_end ? r->period_end : NULL);
+		return admin_print_json(o);
+	}
+	printf("account %lld is now on plan %s\n", (long long)account, r->plan);
+	if (r->ended_id)
+		printf("subscription %lld ended\n", (long long)r->ended_id);
+	if (r->subscription_id)
+		printf("subscription %lld until %s: %s; balance %lld coins\n",
+		       (long long)r->subscription_id, admin_time_text(r->period_end, end),
+		       r->charged ? "first period charged" : "first period granted",
+		       (long long)r->balance);
+	return ADMIN_EXIT_OK;
 }
 
 int admin_plan_set(struct admin *a, int argc, char **argv)
 {
-	enum { ACCOUNT, PLAN, N };
+	enum { ACCOUNT, PLAN, CHARGE, N };
 	static const struct admin_opt opts[N] = {
 		[ACCOUNT] = {"account", ADMIN_O_INT, true, 1, INT64_MAX, "an account id"},
 		[PLAN] = {"plan", ADMIN_O_STR, true, 0, 0, NULL},
+		[CHARGE] = {"charge", ADMIN_O_FLAG, false, 0, 0, NULL},
 	};
+	struct civic_billing_result r;
 	struct admin_val v[N];
-	char slug[33];
 	int64_t max_apps, apps;
 	enum civic_err err;
 	int rc;
@@ -123,25 +158,14 @@ int admin_plan_set(struct admin *a, int argc, char **argv)
 	if (!admin_parse_opts(a, argc, argv, opts, N, v, &rc) ||
 	    (rc = admin_open(a)) != ADMIN_EXIT_OK)
 		return rc;
-	err = civic_account_set_plan(a->db, v[ACCOUNT].num, v[PLAN].str);
-	if (err == CIVIC_E_NOT_FOUND)
-		return set_plan_not_found(a, v[ACCOUNT].num, v[PLAN].str);
+	err = civic_billing_set_plan(a->db, v[ACCOUNT].num, v[PLAN].str, v[CHARGE].present, &r);
 	if (err != CIVIC_OK)
-		return admin_fail(a, err, "changing the plan");
-	/* The slug as stored (the column compares case-insensitively); a
-	 * downgrade keeps the applications beyond the new cap: say so. */
-	if (civic_account_app_usage(a->db, v[ACCOUNT].num, slug, &max_apps, &apps) != CIVIC_OK)
-		snprintf(slug, sizeof(slug), "%.32s", v[PLAN].str);
-	else if (apps > max_apps)
+		return set_plan_refused(a, err, v[ACCOUNT].num, v[PLAN].str, &r);
+	/* A downgrade keeps the applications beyond the new cap: say so. */
+	if (civic_account_app_usage(a->db, v[ACCOUNT].num, NULL, &max_apps, &apps) == CIVIC_OK &&
+	    apps > max_apps)
 		fprintf(stderr, "civic-admin: plan set: warning: account %lld has %lld application(s), "
 		                "plan %s allows %lld; they are kept, new ones are refused\n",
-		        (long long)v[ACCOUNT].num, (long long)apps, slug, (long long)max_apps);
-	if (a->json) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "account_id", json_object_new_int64(v[ACCOUNT].num));
-		json_object_object_add(o, "plan", json_object_new_string(slug));
-		return admin_print_json(o);
-	}
-	printf("account %lld is now on plan %s\n", (long long)v[ACCOUNT].num, slug);
-	return ADMIN_EXIT_OK;
+		        (long long)v[ACCOUNT].num, (long long)apps, r.plan, (long long)max_apps);
+	return set_plan_report(a, v[ACCOUNT].num, &r);
 }

@@ -40,12 +40,14 @@ static const struct admin_cmd commands[] = {
 	{{"key", "list"}, admin_key_list, false, "--app ID",
 	 "list an application's keys, never their secrets"},
 	{{"plan", "list"}, admin_plan_list, false, "", "list the plans and their limits"},
-	{{"plan", "set"}, admin_plan_set, false, "--account ID --plan SLUG",
-	 "move an account to a plan, at once for all its keys"},
+	{{"plan", "set"}, admin_plan_set, false, "--account ID --plan SLUG [--charge]",
+	 "move an account to a plan, at once for all its keys; a paid plan starts a "
+	 "subscription whose first period is granted, or paid from the coins with --charge"},
 	{{"coins", "credit"}, admin_coins_credit, false, "--account ID --coins N [--note TEXT]",
 	 "add coins to an account's balance"},
-	{{"billing", "renew"}, admin_billing_renew, false, "[--now RFC3339]",
-	 "renew subscriptions whose period ended (daily cron)"},
+	{{"billing", "renew"}, admin_billing_renew, false, "[--now RFC3339] [--account ID]",
+	 "renew the subscriptions whose period ended (daily cron); --now sets the clock, "
+	 "--account limits the run to one account"},
 	{{"billing", "cancel"}, admin_billing_cancel, false, "--account ID",
 	 "cancel an account's subscription at the end of its period"},
 	{{"destination", "link"}, admin_destination_link, true, "--destination ID",

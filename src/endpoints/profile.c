@@ -5,7 +5,7 @@
 
 static const char SQL_PROFILE[] =
 	"SELECT a.id, a.email, a.first_name, a.phone_number, a.country, p.slug,"
-	" DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%s+00:00')"
+	" DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%s+00:00'), a.coins"
 	" FROM accounts a JOIN plans p ON p.id = a.plan_id WHERE a.id = ?";
 /* Each column changes only when its field was sent (flag, value). */
 static const char SQL_UPDATE_PROFILE[] =
@@ -33,6 +33,7 @@ static enum civic_err load_profile(struct civic_ctx *ctx)
 	                                    "plan", "created_at"};
 	struct civic_rows *r;
 	json_object *o;
+	int64_t coins = 0;
 	enum civic_err err;
 
 	if ((err = civic_db_exec(ctx->db, SQL_PROFILE, p, 1, &r)) != CIVIC_OK)
@@ -45,6 +46,9 @@ static enum civic_err load_profile(struct civic_ctx *ctx)
 	json_object_object_add(o, "id", json_object_new_int64(ctx->claims.account_id));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		json_object_object_add(o, names[i], str_or_null(civic_rows_get(r, 0, i + 1)));
+	/* The balance billing renewals draw on (billing.h). */
+	civic_rows_int(r, 0, 7, &coins);
+	json_object_object_add(o, "coins", json_object_new_int64(coins));
 	civic_rows_free(r);
 	ctx->data = o;
 	return CIVIC_OK;

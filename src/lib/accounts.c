@@ -22,9 +22,6 @@ static const char SQL_INSERT_APP[] =
 static const char SQL_APP_USAGE[] =
 	"SELECT p.slug, p.max_apps, (SELECT COUNT(*) FROM applications WHERE account_id = a.id)"
 	" FROM accounts a JOIN plans p ON p.id = a.plan_id WHERE a.id = ?";
-static const char SQL_PLAN_BY_SLUG[] = "SELECT id FROM plans WHERE slug = ?";
-static const char SQL_SET_PLAN[] =
-	"UPDATE accounts SET plan_id = ?, updated_at = UTC_TIMESTAMP() WHERE id = ?";
 static const char SQL_SET_LIMITS[] =
 	"UPDATE accounts SET"
 	" requests_per_day_override = IF(? < 0, requests_per_day_override, NULLIF(?, 0)),"
@@ -32,17 +29,17 @@ static const char SQL_SET_LIMITS[] =
 	" updated_at = UTC_TIMESTAMP() WHERE id = ?";
 static const char SQL_ACCOUNT_EXISTS[] = "SELECT 1 FROM accounts WHERE id = ?";
 
-bool civic_app_valid_name(const char *name)
+bool civic_valid_text(const char *s, size_t max_chars)
 {
-	const unsigned char *p = (const unsigned char *)name;
+	const unsigned char *p = (const unsigned char *)s;
 	size_t chars = 0, left;
 	bool blank = true;
 
-	if (name == NULL)
+	if (s == NULL)
 		return false;
 	/* Strict UTF-8 too: the utf8mb4 columns would refuse the rest later
 	 * with a less helpful error. */
-	for (left = strlen(name); left > 0;) {
+	for (left = strlen(s); left > 0;) {
 		unsigned cp;
 		size_t n = civic_utf8_next(p, left, &cp);
 
@@ -52,12 +49,17 @@ bool civic_app_valid_name(const char *name)
 			return false;
 		if (cp != ' ')
 			blank = false;
-		if (++chars > CIVIC_NAME_MAX)
+		if (++chars > max_chars)
 			return false;
 		p += n;
 		left -= n;
 	}
 	return chars > 0 && !blank;
+}
+
+bool civic_app_valid_name(const char *name)
+{
+	return civic_valid_text(name, CIVIC_NAME_MAX);
 }
 
 enum civic_err civic_account_create(struct civic_db *db, const char *email, const char *password,
@@ -203,32 +205,6 @@ static enum civic_err account_exists(struct civic_db *db, int64_t account_id)
 	if ((err = civic_db_exec(db, SQL_ACCOUNT_EXISTS, p, 1, &r)) != CIVIC_OK)
 		return err;
 	err = r->nrows > 0 ? CIVIC_OK : CIVIC_E_NOT_FOUND;
-	civic_rows_free(r);
-	return err;
-}
-
-enum civic_err civic_account_set_plan(struct civic_db *db, int64_t account_id, const char *slug)
-{
-	struct civic_param p[] = {CIVIC_PSTR(slug)};
-	struct civic_rows *r = NULL;
-	int64_t plan_id;
-	enum civic_err err;
-
-	if (slug == NULL)
-		return CIVIC_E_NOT_FOUND;
-	if ((err = civic_db_exec(db, SQL_PLAN_BY_SLUG, p, 1, &r)) != CIVIC_OK)
-		return err;
-	if (!civic_rows_int(r, 0, 0, &plan_id)) {
-		civic_rows_free(r);
-		return CIVIC_E_NOT_FOUND;
-	}
-	civic_rows_free(r);
-	struct civic_param q[] = {CIVIC_PINT(plan_id), CIVIC_PINT(account_id)};
-	if ((err = civic_db_exec(db, SQL_SET_PLAN, q, 2, &r)) != CIVIC_OK)
-		return err;
-	/* Nothing changed: no such account, or the same plan set within the
-	 * same second (updated_at unchanged). */
-	err = r->affected > 0 ? CIVIC_OK : account_exists(db, account_id);
 	civic_rows_free(r);
 	return err;
 }

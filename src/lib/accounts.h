@@ -6,6 +6,7 @@
 #define CIVIC_ACCOUNTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -16,9 +17,13 @@
 #define CIVIC_NAME_MAX 100      /* characters, application and key names */
 #define CIVIC_LIMIT_MAX 4294967295LL /* the override columns are INT UNSIGNED */
 
-/* True if name (may be NULL: false) is valid UTF-8 of 1..CIVIC_NAME_MAX
- * characters without control characters: the rule for application and
- * key names. Pure computation. */
+/* True if s (may be NULL: false) is strict UTF-8 of 1..max_chars
+ * characters, not only spaces, without control characters: the rule for
+ * names and notes. Pure computation. */
+bool civic_valid_text(const char *s, size_t max_chars);
+
+/* civic_valid_text(name, CIVIC_NAME_MAX): the rule for application and
+ * key names. */
 bool civic_app_valid_name(const char *name);
 
 /* Creates an account. email must pass civic_valid_email and is stored
@@ -48,11 +53,8 @@ enum civic_err civic_app_create(struct civic_db *db, int64_t account_id, const c
 enum civic_err civic_account_app_usage(struct civic_db *db, int64_t account_id, char plan[33],
                                        int64_t *max_apps, int64_t *apps);
 
-/* Moves account_id to the plan slug, at once for all its keys (the
- * per-request check reads the plan live). Applications beyond the new
- * plan's max_apps are kept; only new ones are refused. Errors:
- * CIVIC_E_NOT_FOUND (no such plan or account), database errors. */
-enum civic_err civic_account_set_plan(struct civic_db *db, int64_t account_id, const char *slug);
+/* Plan changes are civic_billing_set_plan (billing.h): they keep the
+ * account's subscription in step. */
 
 /* Per-account overrides of the plan's request limits. For each of
  * per_day and per_minute: -1 leaves the value as it is, 0 clears the

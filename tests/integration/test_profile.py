@@ -8,7 +8,7 @@ from conftest import parse_rfc3339
 
 PROFILE = "/v1/profile/"
 PROFILE_KEYS = {"id", "email", "first_name", "phone_number", "country",
-                "plan", "created_at"}
+                "plan", "created_at", "coins"}
 BASELINE = {"first_name": "Ada", "phone_number": "+447911123456",
             "country": "FR"}
 
