@@ -5,6 +5,7 @@
 
 #include "accounts.h"
 #include "admin.h"
+#include "billing.h"
 #include "input.h"
 #include "num.h"
 
@@ -44,6 +45,7 @@ int admin_account_create(struct admin *a, int argc, char **argv)
 	struct admin_val v[N];
 	char stdin_pw[CIVIC_PASSWORD_MAX + 2];
 	const char *password, *plan;
+	struct civic_billing_result bill;
 	char email[255], slug[33];
 	int64_t id;
 	size_t pwlen;
@@ -84,6 +86,13 @@ int admin_account_create(struct admin *a, int argc, char **argv)
 	}
 	if (err != CIVIC_OK) {
 		rc = admin_fail(a, err, "creating the account");
+		goto out;
+	}
+	/* A paid plan is a subscription (first period granted, as with plan
+	 * set), so that billing renew renews or demotes it. */
+	if (v[PLAN].present &&
+	    (err = civic_billing_set_plan(a->db, id, plan, false, &bill)) != CIVIC_OK) {
+		rc = admin_fail(a, err, "starting the plan's subscription");
 		goto out;
 	}
 	/* Show the address and the plan slug as stored. */

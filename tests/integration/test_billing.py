@@ -636,3 +636,22 @@ def test_subscriptions_refuse_other_methods(new_client, api, envelope):
     c = new_client(scopes=BILLING_SCOPES, plan=None)
     resp = api("POST", "/v1/subscriptions/", token=c.token(), json_body={})
     envelope.error(resp, 405, "METHOD_NOT_ALLOWED")
+
+
+def test_account_created_on_a_paid_plan_has_a_subscription(admin, envelope):
+    """account create --plan starts the same subscription as plan set, so
+    billing renew renews or demotes it like any other."""
+    account = admin("account", "create", "--email", unique("paid") + "@example.org",
+                    "--password", "Pw-" + unique("x"), "--plan", "signal")
+    assert account["plan"] == "signal", account
+    app = admin("app", "create", "--account", account["id"], "--name", unique("app"))
+    key = admin("key", "issue", "--app", app["id"], "--scopes", ",".join(BILLING_SCOPES))
+    from conftest import exchange_token, request
+    token = exchange_token(key["api_key"], key["api_secret"])
+    subs = envelope.ok(request("GET", "/v1/subscriptions/", token=token), is_list=True)
+    assert len(subs) == 1, subs
+    assert subs[0]["plan"]["slug"] == "signal" and subs[0]["status"] == "active", subs
+    assert subs[0]["payment_events"][0]["note"] == GRANTED, subs
+    free = admin("account", "create", "--email", unique("free") + "@example.org",
+                 "--password", "Pw-" + unique("x"), "--plan", "free")
+    assert free["plan"] == "free", free
