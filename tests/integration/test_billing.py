@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import parse_rfc3339, unique
+from conftest import exchange_token, parse_rfc3339, request, unique
 
 BILLING_SCOPES = ("profile:read", "billing:read")
 SUBSCRIPTION_KEYS = {"id", "plan", "status", "current_period_start",
@@ -646,7 +646,6 @@ def test_account_created_on_a_paid_plan_has_a_subscription(admin, envelope):
     assert account["plan"] == "signal", account
     app = admin("app", "create", "--account", account["id"], "--name", unique("app"))
     key = admin("key", "issue", "--app", app["id"], "--scopes", ",".join(BILLING_SCOPES))
-    from conftest import exchange_token, request
     token = exchange_token(key["api_key"], key["api_secret"])
     subs = envelope.ok(request("GET", "/v1/subscriptions/", token=token), is_list=True)
     assert len(subs) == 1, subs
