@@ -235,9 +235,27 @@ struct caps {
 	char plan[33];
 };
 
-/* Inside a transaction: locks the account row (every creation takes
- * this lock first, so the counts are exact under concurrency), drops
- * dead WhatsApp reservations and counts the live destinations. */
+/* Inside a transaction: locks the caller's account row. Every change to
+ * the keys of an account's destinations (a row added or dropped, its
+ * identifier or deleted_at changed) takes this lock first, so those
+ * changes queue behind each other instead of deadlocking on the unique
+ * index, and the counts of lock_account() are exact. */
+static enum civic_err lock_account_row(struct civic_ctx *ctx, int64_t *plan_id)
+{
+	struct civic_param acct[] = {CIVIC_PINT(ctx->claims.account_id)};
+	struct civic_rows *r;
+	enum civic_err err;
+
+	if ((err = civic_db_exec(ctx->db, SQL_LOCK_ACCOUNT, acct, 1, &r)) != CIVIC_OK)
+		return err;
+	if (!civic_rows_int(r, 0, 0, plan_id))
+		err = CIVIC_E_NOT_FOUND;
+	civic_rows_free(r);
+	return err;
+}
+
+/* Inside a transaction: locks the account, drops dead WhatsApp
+ * reservations and counts the live destinations. */
 static enum civic_err lock_account(struct civic_ctx *ctx, struct caps *c)
 {
 	struct civic_param acct[] = {CIVIC_PINT(ctx->claims.account_id)};
@@ -245,15 +263,10 @@ static enum civic_err lock_account(struct civic_ctx *ctx, struct caps *c)
 	int64_t plan_id = 0;
 	enum civic_err err;
 
-	if ((err = civic_db_exec(ctx->db, SQL_LOCK_ACCOUNT, acct, 1, &r)) != CIVIC_OK)
+	if ((err = lock_account_row(ctx, &plan_id)) != CIVIC_OK)
 		return err;
-	if (!civic_rows_int(r, 0, 0, &plan_id))
-		err = CIVIC_E_NOT_FOUND;
-	civic_rows_free(r);
-	r = NULL;
 	struct civic_param plan[] = {CIVIC_PINT(plan_id)};
-	if (err != CIVIC_OK ||
-	    (err = civic_db_exec(ctx->db, SQL_PLAN_WHATSAPP, plan, 1, &r)) != CIVIC_OK ||
+	if ((err = civic_db_exec(ctx->db, SQL_PLAN_WHATSAPP, plan, 1, &r)) != CIVIC_OK ||
 	    (err = civic_db_exec(ctx->db, SQL_DROP_STALE, acct, 1, NULL)) != CIVIC_OK)
 		goto out;
 	snprintf(c->plan, sizeof(c->plan), "%s", r->nrows ? civic_rows_get(r, 0, 0) : "?");
@@ -268,6 +281,30 @@ static enum civic_err lock_account(struct civic_ctx *ctx, struct caps *c)
 out:
 	civic_rows_free(r);
 	return err;
+}
+
+/* One statement in its own transaction under the account lock;
+ * *affected (may be NULL) receives the rows it changed. */
+static enum civic_err locked_exec(struct civic_ctx *ctx, const char *sql,
+                                  const struct civic_param *p, size_t n, uint64_t *affected)
+{
+	struct civic_rows *r = NULL;
+	int64_t plan_id;
+	enum civic_err err;
+
+	if ((err = civic_db_begin(ctx->db)) != CIVIC_OK)
+		return err;
+	if ((err = lock_account_row(ctx, &plan_id)) != CIVIC_OK ||
+	    (err = civic_db_exec(ctx->db, sql, p, n, &r)) != CIVIC_OK ||
+	    (err = civic_db_commit(ctx->db)) != CIVIC_OK) {
+		civic_db_rollback(ctx->db);
+		civic_rows_free(r);
+		return err;
+	}
+	if (affected)
+		*affected = r->affected;
+	civic_rows_free(r);
+	return CIVIC_OK;
 }
 
 static enum civic_err over_total_cap(struct civic_ctx *ctx)
@@ -431,11 +468,13 @@ static enum civic_err delete_destination(struct civic_ctx *ctx)
 	struct civic_param p[] = {CIVIC_PINT(ctx->id), CIVIC_PINT(ctx->claims.account_id)};
 	struct civic_param id[] = {CIVIC_PINT(ctx->id)};
 	struct civic_rows *r = NULL;
+	int64_t plan_id;
 	enum civic_err err;
 
 	if ((err = civic_db_begin(ctx->db)) != CIVIC_OK)
 		return err;
-	if ((err = civic_db_exec(ctx->db, SQL_LOCK_LIVE, p, 2, &r)) != CIVIC_OK)
+	if ((err = lock_account_row(ctx, &plan_id)) != CIVIC_OK ||
+	    (err = civic_db_exec(ctx->db, SQL_LOCK_LIVE, p, 2, &r)) != CIVIC_OK)
 		goto fail;
 	if (r->nrows == 0) {
 		err = CIVIC_E_NOT_FOUND;
@@ -514,7 +553,7 @@ static void drop_reservation(struct civic_ctx *ctx, int64_t id)
 	struct civic_param p[] = {CIVIC_PINT(id)};
 
 	/* If this fails the reservation turns stale and stops counting. */
-	if (civic_db_exec(ctx->db, SQL_DROP_RESERVATION, p, 1, NULL) != CIVIC_OK)
+	if (locked_exec(ctx, SQL_DROP_RESERVATION, p, 1, NULL) != CIVIC_OK)
 		civic_log_warn("could not drop WhatsApp reservation %lld", (long long)id);
 }
 
@@ -522,13 +561,12 @@ static void drop_reservation(struct civic_ctx *ctx, int64_t id)
 static enum civic_err activate(struct civic_ctx *ctx, int64_t id, const char *group_id)
 {
 	struct civic_param p[] = {CIVIC_PSTR(group_id), CIVIC_PINT(id)};
-	struct civic_rows *r = NULL;
+	uint64_t changed = 0;
 	enum civic_err err;
 
-	err = civic_db_exec(ctx->db, SQL_ACTIVATE_WHATSAPP, p, 2, &r);
-	if (err == CIVIC_OK && r->affected != 1)
+	err = locked_exec(ctx, SQL_ACTIVATE_WHATSAPP, p, 2, &changed);
+	if (err == CIVIC_OK && changed != 1)
 		err = CIVIC_E_INTERNAL;
-	civic_rows_free(r);
 	if (err == CIVIC_E_CONFLICT)
 		return civic_fail(ctx, err, "This WhatsApp group is already a destination of this "
 		                            "account.");
