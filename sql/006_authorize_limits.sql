@@ -26,6 +26,7 @@ BEGIN
   DECLARE v_mlimit BIGINT DEFAULT 0;
   DECLARE v_mused BIGINT DEFAULT 0;
   DECLARE v_changed BIGINT DEFAULT 0;
+  DECLARE v_key BIGINT UNSIGNED DEFAULT 0;
   DECLARE v_now DATETIME DEFAULT UTC_TIMESTAMP();
   DECLARE v_day DATE DEFAULT DATE(v_now);
   DECLARE v_minute DATETIME DEFAULT v_now - INTERVAL SECOND(v_now) SECOND;
@@ -53,6 +54,10 @@ BEGIN
 
   IF v_status = 'ok' AND p_charge = 1 THEN
     START TRANSACTION;
+    -- The key row first, exclusively: the inserts below take share locks
+    -- on it (their foreign keys) and the last_used_at update an exclusive
+    -- one, so two requests of one key would otherwise deadlock (S -> X).
+    SELECT id INTO v_key FROM api_keys WHERE id = p_key FOR UPDATE;
     -- This minute: a row per key, its window moved forward in place.
     -- MariaDB assigns left to right, so requests sees the old window.
     INSERT INTO key_rate_minute (key_id, window_start, requests) VALUES (p_key, v_minute, 1)

@@ -688,8 +688,6 @@ def test_concurrent_joins_never_exceed_the_cap(api, new_client, envelope, plans,
     c = new_client(scopes=ALL_DEST, plan="sentinel")
     links = [invite() for _ in range(3 * cap)]
     # One key per request: the cap is the account's, whichever key asks.
-    # (Concurrent first requests of one key can deadlock inside the quota
-    # procedure, civic_authorize: reported to the lead; not this endpoint.)
     tokens = [exchange(k["api_key"], k["api_secret"])
               for k in (c.issue_key() for _ in links)]
 
