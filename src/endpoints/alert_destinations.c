@@ -239,17 +239,21 @@ struct caps {
  * the keys of an account's destinations (a row added or dropped, its
  * identifier or deleted_at changed) takes this lock first, so those
  * changes queue behind each other instead of deadlocking on the unique
- * index, and the counts of lock_account() are exact. */
+ * index, and the counts of lock_account() are exact. *plan_id (may be
+ * NULL) receives the account's plan. */
 static enum civic_err lock_account_row(struct civic_ctx *ctx, int64_t *plan_id)
 {
 	struct civic_param acct[] = {CIVIC_PINT(ctx->claims.account_id)};
 	struct civic_rows *r;
+	int64_t plan;
 	enum civic_err err;
 
 	if ((err = civic_db_exec(ctx->db, SQL_LOCK_ACCOUNT, acct, 1, &r)) != CIVIC_OK)
 		return err;
-	if (!civic_rows_int(r, 0, 0, plan_id))
+	if (!civic_rows_int(r, 0, 0, &plan))
 		err = CIVIC_E_NOT_FOUND;
+	else if (plan_id)
+		*plan_id = plan;
 	civic_rows_free(r);
 	return err;
 }
@@ -289,12 +293,11 @@ static enum civic_err locked_exec(struct civic_ctx *ctx, const char *sql,
                                   const struct civic_param *p, size_t n, uint64_t *affected)
 {
 	struct civic_rows *r = NULL;
-	int64_t plan_id;
 	enum civic_err err;
 
 	if ((err = civic_db_begin(ctx->db)) != CIVIC_OK)
 		return err;
-	if ((err = lock_account_row(ctx, &plan_id)) != CIVIC_OK ||
+	if ((err = lock_account_row(ctx, NULL)) != CIVIC_OK ||
 	    (err = civic_db_exec(ctx->db, sql, p, n, &r)) != CIVIC_OK ||
 	    (err = civic_db_commit(ctx->db)) != CIVIC_OK) {
 		civic_db_rollback(ctx->db);
@@ -468,12 +471,11 @@ static enum civic_err delete_destination(struct civic_ctx *ctx)
 	struct civic_param p[] = {CIVIC_PINT(ctx->id), CIVIC_PINT(ctx->claims.account_id)};
 	struct civic_param id[] = {CIVIC_PINT(ctx->id)};
 	struct civic_rows *r = NULL;
-	int64_t plan_id;
 	enum civic_err err;
 
 	if ((err = civic_db_begin(ctx->db)) != CIVIC_OK)
 		return err;
-	if ((err = lock_account_row(ctx, &plan_id)) != CIVIC_OK ||
+	if ((err = lock_account_row(ctx, NULL)) != CIVIC_OK ||
 	    (err = civic_db_exec(ctx->db, SQL_LOCK_LIVE, p, 2, &r)) != CIVIC_OK)
 		goto fail;
 	if (r->nrows == 0) {
