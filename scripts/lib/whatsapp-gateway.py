@@ -204,14 +204,12 @@ def main():
     os.replace(tmp, args.pid_file)
     sys.stderr.write("whatsapp-gateway: listening on 127.0.0.1:%d\n" % args.port)
     sys.stderr.flush()
+    # The pid file stays: civic_stop_pid waits on it until this process is
+    # gone, then removes it.
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
-        try:
-            os.unlink(args.pid_file)
-        except FileNotFoundError:
-            pass
 
 
 if __name__ == "__main__":
