@@ -6,10 +6,11 @@
 #
 # A stack lives in one VAR directory (layout in docs and CONTRACT):
 #   VAR/civicsentinel.conf            generated config
-#   VAR/secrets/{pepper,jwt.key,db.password}
+#   VAR/secrets/{pepper,jwt.key,db.password,whatsapp.token}
 #   VAR/mysql/                        MariaDB datadir
 #   VAR/run/  pid files, mysqld.sock, FastCGI sockets, web.env
-#   VAR/log/  mysqld.log, lighttpd-*.log, sanitizer reports
+#   VAR/log/  mysqld.log, lighttpd-*.log, whatsapp-gateway.log, sanitizer reports
+#   VAR/whatsapp/  the development WhatsApp gateway's groups and messages
 #   VAR/www/  empty document root (lighttpd insists on one)
 
 CIVIC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -174,9 +175,10 @@ civic_stop_pid() {
 
 # -------------------------------------------------------------- secrets
 
-# civic_secrets VAR: pepper and JWT key (48 random bytes) and the database
-# password (32 alphanumerics: it is embedded in SQL, see civic_db_provision),
-# each created once, readable only by the owner.
+# civic_secrets VAR: pepper and JWT key (48 random bytes), the database
+# password (32 alphanumerics: it is embedded in SQL, see civic_db_provision)
+# and the WhatsApp gateway's bearer token (32 alphanumerics: it goes into an
+# HTTP header), each created once, readable only by the owner.
 civic_secrets() {
 	local dir=$1/secrets
 	mkdir -p "$dir"
@@ -186,8 +188,9 @@ civic_secrets() {
 		[[ -s $dir/pepper ]] || head -c 48 /dev/urandom >"$dir/pepper"
 		[[ -s $dir/jwt.key ]] || head -c 48 /dev/urandom >"$dir/jwt.key"
 		[[ -s $dir/db.password ]] || civic_random_alnum 32 >"$dir/db.password"
+		[[ -s $dir/whatsapp.token ]] || civic_random_alnum 32 >"$dir/whatsapp.token"
 	)
-	chmod 0600 "$dir/pepper" "$dir/jwt.key" "$dir/db.password"
+	chmod 0600 "$dir/pepper" "$dir/jwt.key" "$dir/db.password" "$dir/whatsapp.token"
 }
 
 # civic_random_alnum N: N random [A-Za-z0-9] characters, no newline.
@@ -231,6 +234,20 @@ iso_3166_file = /usr/share/iso-codes/json/iso_3166-1.json
 [limits]
 ; anonymous requests per client address (IPv4, or IPv6 /64) per hour
 anonymous_per_hour = 30
+
+[alerts]
+; development only: http:// webhooks and loopback targets (a deployment
+; keeps allow_http_webhooks = no and outbound_allow empty)
+allow_http_webhooks = yes
+outbound_allow = 127.0.0.0/8, ::1/128
+confirm_link_hours = 72
+
+[whatsapp]
+; the development gateway (scripts/lib/whatsapp-gateway.py) on PORT+1
+gateway_url = http://127.0.0.1:$((port + 1))
+token_file = $var/secrets/whatsapp.token
+; seconds; short, so the tests of a slow gateway are quick
+timeout = 3
 
 [paths]
 sql_dir = $CIVIC_REPO/sql
@@ -534,6 +551,49 @@ civic_web_restart() {
 		civic_web_start "$var" "$CIVIC_WEB_PORT" "$CIVIC_WEB_BUILD"
 	)
 }
+
+# ----------------------------------------------------- WhatsApp gateway
+# The development gateway (scripts/lib/whatsapp-gateway.py) on
+# 127.0.0.1:PORT+1, the [whatsapp] gateway_url of civic_write_config. It
+# names its process civic-whatsapp, which civic_pid_alive checks.
+
+civic_gateway_pidfile() { printf '%s\n' "$1/run/whatsapp-gateway.pid"; }
+civic_gateway_running() { civic_pid_alive "$(civic_gateway_pidfile "$1")" civic-whatsapp; }
+
+# True when the gateway answers its health check on 127.0.0.1:PORT.
+civic_gateway_answers() {
+	local code
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/healthz" || true)
+	[[ $code == 200 ]]
+}
+
+# civic_gateway_start VAR PORT: the gateway for the stack on PORT (it
+# listens on PORT+1). Running and answering there: no-op; otherwise
+# (re)started. Returns once it answers (~10 s at most).
+civic_gateway_start() {
+	local var=$1 port=$(($2 + 1)) pidfile i
+	pidfile=$(civic_gateway_pidfile "$var")
+	if civic_gateway_running "$var"; then
+		civic_gateway_answers "$port" && return 0
+		civic_log "the WhatsApp gateway does not answer on port $port, restarting it"
+		civic_gateway_stop "$var"
+	fi
+	[[ -s $var/secrets/whatsapp.token ]] || civic_die "no $var/secrets/whatsapp.token (civic_secrets first)"
+	mkdir -p "$var/run" "$var/log" "$var/whatsapp"
+	rm -f "$pidfile"
+	civic_log "starting the development WhatsApp gateway on 127.0.0.1:$port"
+	setsid -f "$CIVIC_PY" "$CIVIC_REPO/scripts/lib/whatsapp-gateway.py" --port "$port" \
+		--token-file "$var/secrets/whatsapp.token" --data-dir "$var/whatsapp" \
+		--pid-file "$pidfile" </dev/null >>"$var/log/whatsapp-gateway.log" 2>&1 8>&- 9>&-
+	for ((i = 0; i < 100; i++)); do
+		civic_gateway_running "$var" && civic_gateway_answers "$port" && return 0
+		sleep 0.1
+	done
+	tail -n 20 "$var/log/whatsapp-gateway.log" >&2 2>/dev/null || true
+	civic_die "the WhatsApp gateway did not start, see $var/log/whatsapp-gateway.log"
+}
+
+civic_gateway_stop() { civic_stop_pid "$(civic_gateway_pidfile "$1")" civic-whatsapp "WhatsApp gateway"; }
 
 # ---------------------------------------------------------------- admin
 
