@@ -482,8 +482,6 @@ def test_past_the_grace_period_ends_and_demotes_to_free(
     resp = api("POST", JOIN_PATH, token=c.token(),
                json_body={"invite_link": "https://chat.whatsapp.com/" + "A" * 22,
                           "label": unique("group")})
-    if resp.status == 404 and resp.code == "NOT_FOUND":
-        pytest.xfail("the WhatsApp join route is not in this tree yet")
     envelope.error(resp, 403, "PLAN_REQUIRED")
     # New keys cannot carry it either.
     admin_fail("key", "issue", "--app", c.app_id, "--scopes", WHATSAPP)
