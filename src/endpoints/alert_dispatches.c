@@ -32,9 +32,25 @@ static const char SQL_PAGE[] =
 	" JOIN alerts a ON a.id = x.alert_id"
 	" JOIN risk_assessments r ON r.id = a.assessment_id" FILTERED
 	" ORDER BY x.created_at DESC, x.id DESC LIMIT ? OFFSET ?";
-enum { C_ID, C_STATUS, C_ATTEMPTS, C_CREATED, C_NEXT, C_DELIVERED, C_DEST_ID, C_DEST_LABEL,
-       C_DEST_CHANNEL, C_ALERT_ID, C_ALERT_STREAM, C_ALERT_COUNTRY, C_ALERT_LEVEL,
-       C_ALERT_PREVIOUS, C_ALERT_CREATED, C_HISTORY };
+
+/* SQL_PAGE's columns in order: the object each goes to, its name and
+ * whether it is an integer; the history comes last. */
+enum part { ROW, DESTINATION, ALERT, NPARTS };
+static const struct column {
+	enum part part;
+	const char *name;
+	bool integer;
+} columns[] = {
+	{ROW, "id", true},            {ROW, "status", false},
+	{ROW, "attempts", true},      {ROW, "created_at", false},
+	{ROW, "next_attempt_at", false}, {ROW, "delivered_at", false},
+	{DESTINATION, "id", true},    {DESTINATION, "label", false},
+	{DESTINATION, "channel", false},
+	{ALERT, "id", true},          {ALERT, "stream", false},
+	{ALERT, "country", false},    {ALERT, "level", true},
+	{ALERT, "previous_level", true}, {ALERT, "created_at", false},
+};
+#define C_HISTORY CIVIC_NELEM(columns)
 
 static const char *const statuses[] = {"pending", "retrying", "delivered", "failed",
                                        "skipped_quota"};
@@ -96,20 +112,14 @@ static enum civic_err read_filter(struct civic_ctx *ctx, struct filter *f)
 	return CIVIC_E_VALIDATION;
 }
 
-static void add_int(json_object *o, const char *name, const struct civic_rows *r, size_t i,
-                    size_t c)
-{
-	int64_t v;
-
-	json_object_object_add(o, name, civic_rows_int(r, i, c, &v) ? json_object_new_int64(v) : NULL);
-}
-
-static void add_str(json_object *o, const char *name, const struct civic_rows *r, size_t i,
-                    size_t c)
+static json_object *cell(const struct civic_rows *r, size_t i, size_t c, bool integer)
 {
 	const char *s = civic_rows_get(r, i, c);
+	int64_t v;
 
-	json_object_object_add(o, name, s ? json_object_new_string(s) : NULL);
+	if (integer)
+		return civic_rows_int(r, i, c, &v) ? json_object_new_int64(v) : NULL;
+	return s ? json_object_new_string(s) : NULL;
 }
 
 /* The attempts array the database built; [] when there were none. */
@@ -129,31 +139,20 @@ static bool add_history(json_object *o, const struct civic_rows *r, size_t i)
 /* One row as JSON, or NULL when the database's history is not JSON. */
 static json_object *dispatch_json(const struct civic_rows *r, size_t i)
 {
-	json_object *o = json_object_new_object(), *d = json_object_new_object(),
-	            *a = json_object_new_object();
+	json_object *part[NPARTS];
 
-	add_int(o, "id", r, i, C_ID);
-	add_str(o, "status", r, i, C_STATUS);
-	add_int(o, "attempts", r, i, C_ATTEMPTS);
-	add_str(o, "created_at", r, i, C_CREATED);
-	add_str(o, "next_attempt_at", r, i, C_NEXT);
-	add_str(o, "delivered_at", r, i, C_DELIVERED);
-	add_int(d, "id", r, i, C_DEST_ID);
-	add_str(d, "label", r, i, C_DEST_LABEL);
-	add_str(d, "channel", r, i, C_DEST_CHANNEL);
-	json_object_object_add(o, "destination", d);
-	add_int(a, "id", r, i, C_ALERT_ID);
-	add_str(a, "stream", r, i, C_ALERT_STREAM);
-	add_str(a, "country", r, i, C_ALERT_COUNTRY);
-	add_int(a, "level", r, i, C_ALERT_LEVEL);
-	add_int(a, "previous_level", r, i, C_ALERT_PREVIOUS);
-	add_str(a, "created_at", r, i, C_ALERT_CREATED);
-	json_object_object_add(o, "alert", a);
-	if (!add_history(o, r, i)) {
-		json_object_put(o);
+	for (size_t p = 0; p < NPARTS; p++)
+		part[p] = json_object_new_object();
+	for (size_t c = 0; c < CIVIC_NELEM(columns); c++)
+		json_object_object_add(part[columns[c].part], columns[c].name,
+		                       cell(r, i, c, columns[c].integer));
+	json_object_object_add(part[ROW], "destination", part[DESTINATION]);
+	json_object_object_add(part[ROW], "alert", part[ALERT]);
+	if (!add_history(part[ROW], r, i)) {
+		json_object_put(part[ROW]);
 		return NULL;
 	}
-	return o;
+	return part[ROW];
 }
 
 static enum civic_err list_dispatches(struct civic_ctx *ctx)

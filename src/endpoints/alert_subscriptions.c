@@ -16,13 +16,26 @@
 #define STREAM_MAX 16 /* the column's width */
 #define STREAM_FORM "must be risk:* or risk:<ISO 3166-1 alpha-2 code>"
 
+#define RFC3339(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s+00:00')"
 #define SUB_COLUMNS                                                                          \
-	"SELECT s.id, s.destination_id, s.stream, s.min_level,"                                  \
-	" DATE_FORMAT(s.created_at, '%Y-%m-%dT%H:%i:%s+00:00'),"                                 \
-	" DATE_FORMAT(s.cancelled_at, '%Y-%m-%dT%H:%i:%s+00:00'), d.label, d.channel, d.status" \
+	"SELECT s.id, s.destination_id, s.stream, s.min_level, " RFC3339("s.created_at") ", "    \
+	RFC3339("s.cancelled_at") ", d.label, d.channel, d.status"                               \
 	" FROM alert_subscriptions s JOIN alert_destinations d ON d.id = s.destination_id"
-enum { C_ID, C_DESTINATION_ID, C_STREAM, C_MIN_LEVEL, C_CREATED, C_CANCELLED, C_LABEL,
-       C_CHANNEL, C_STATUS };
+/* SUB_COLUMNS in order: the object each goes to, its name and whether
+ * it is an integer. */
+enum part { SUBSCRIPTION, DESTINATION, NPARTS };
+static const struct column {
+	enum part part;
+	const char *name;
+	bool integer;
+} columns[] = {
+	{SUBSCRIPTION, "id", true},          {SUBSCRIPTION, "destination_id", true},
+	{SUBSCRIPTION, "stream", false},     {SUBSCRIPTION, "min_level", true},
+	{SUBSCRIPTION, "created_at", false}, {SUBSCRIPTION, "cancelled_at", false},
+	{DESTINATION, "label", false},       {DESTINATION, "channel", false},
+	{DESTINATION, "status", false},
+};
+#define C_CANCELLED 5
 
 static const char SQL_SUBSCRIPTION[] = SUB_COLUMNS " WHERE s.id = ? AND s.account_id = ?";
 /* A NULL filter matches everything. */
@@ -95,36 +108,29 @@ static enum civic_err invalid(struct civic_ctx *ctx, const char *field, const ch
 	return CIVIC_E_VALIDATION;
 }
 
-static json_object *int_cell(const struct civic_rows *r, size_t i, size_t c)
-{
-	int64_t v;
-
-	return civic_rows_int(r, i, c, &v) ? json_object_new_int64(v) : NULL;
-}
-
-static json_object *str_cell(const struct civic_rows *r, size_t i, size_t c)
+static json_object *cell(const struct civic_rows *r, size_t i, size_t c, bool integer)
 {
 	const char *s = civic_rows_get(r, i, c);
+	int64_t v;
 
+	if (integer)
+		return civic_rows_int(r, i, c, &v) ? json_object_new_int64(v) : NULL;
 	return s ? json_object_new_string(s) : NULL;
 }
 
+/* cancelled_at only in the answer to a cancel: listed ones are live. */
 static json_object *subscription_json(const struct civic_rows *r, size_t i, bool with_cancelled)
 {
-	json_object *o = json_object_new_object(), *d = json_object_new_object();
+	json_object *part[NPARTS];
 
-	json_object_object_add(o, "id", int_cell(r, i, C_ID));
-	json_object_object_add(o, "destination_id", int_cell(r, i, C_DESTINATION_ID));
-	json_object_object_add(o, "stream", str_cell(r, i, C_STREAM));
-	json_object_object_add(o, "min_level", int_cell(r, i, C_MIN_LEVEL));
-	json_object_object_add(o, "created_at", str_cell(r, i, C_CREATED));
-	if (with_cancelled)
-		json_object_object_add(o, "cancelled_at", str_cell(r, i, C_CANCELLED));
-	json_object_object_add(d, "label", str_cell(r, i, C_LABEL));
-	json_object_object_add(d, "channel", str_cell(r, i, C_CHANNEL));
-	json_object_object_add(d, "status", str_cell(r, i, C_STATUS));
-	json_object_object_add(o, "destination", d);
-	return o;
+	for (size_t p = 0; p < NPARTS; p++)
+		part[p] = json_object_new_object();
+	for (size_t c = 0; c < CIVIC_NELEM(columns); c++)
+		if (c != C_CANCELLED || with_cancelled)
+			json_object_object_add(part[columns[c].part], columns[c].name,
+			                       cell(r, i, c, columns[c].integer));
+	json_object_object_add(part[SUBSCRIPTION], "destination", part[DESTINATION]);
+	return part[SUBSCRIPTION];
 }
 
 /* The caller's subscription id into ctx->data. */
