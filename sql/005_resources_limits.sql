@@ -56,10 +56,16 @@ ALTER TABLE alert_destinations
 
 -- ----------------------------------------------------- alert subscriptions
 
+-- A live subscription is unique per destination and stream (live_key
+-- is NULL once cancelled, and NULLs never collide): the database itself
+-- refuses a duplicate, also between concurrent requests.
+-- subscriptions_live serves the list (an account's live rows, newest
+-- first) and the per-account cap. (The foreign key already owns the
+-- name subscriptions_account, on account_id alone.)
 ALTER TABLE alert_subscriptions
   ADD COLUMN IF NOT EXISTS live_key TINYINT AS (IF(cancelled_at IS NULL, 1, NULL)) STORED,
   ADD UNIQUE KEY IF NOT EXISTS subscriptions_once (destination_id, stream, live_key),
-  ADD KEY IF NOT EXISTS subscriptions_account (account_id, created_at);
+  ADD KEY IF NOT EXISTS subscriptions_live (account_id, cancelled_at, created_at);
 
 -- ------------------------------------------------------------- mail queue
 

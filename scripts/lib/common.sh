@@ -24,7 +24,7 @@ CIVIC_PACKAGES=(
 	libfcgi-dev libjson-c-dev libjwt-dev libmariadb-dev libcurl4-openssl-dev
 	libsodium-dev libinih-dev zlib1g-dev iso-codes
 	mariadb-server mariadb-client lighttpd
-	python3 python3-pytest python3-aiosmtpd curl wrk
+	python3 python3-pytest python3-aiosmtpd python3-pymysql curl wrk
 )
 
 # The responders lighttpd/civicsentinel.conf spawns, in build/src/endpoints.
