@@ -86,11 +86,6 @@ static const char LINK_INVALID[] = "This confirmation link is invalid or has exp
 
 /* ------------------------------------------------------------ output */
 
-static json_object *str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 /* One row of DEST_COLS as the API object. */
 static json_object *dest_json(const struct civic_rows *r, size_t i)
 {
@@ -102,7 +97,7 @@ static json_object *dest_json(const struct civic_rows *r, size_t i)
 	civic_rows_int(r, i, 0, &id);
 	json_object_object_add(o, "id", json_object_new_int64(id));
 	for (size_t c = 0; c < CIVIC_NELEM(names); c++)
-		json_object_object_add(o, names[c], str_or_null(civic_rows_get(r, i, c + 1)));
+		json_object_object_add(o, names[c], civic_cell_str(r, i, c + 1));
 	return o;
 }
 
@@ -190,11 +185,7 @@ static struct civic_param opt(const char *s)
 
 static enum civic_err list_destinations(struct civic_ctx *ctx)
 {
-	const struct civic_paging *pg = &ctx->paging;
 	char channel[16], status[16];
-	struct civic_rows *n = NULL, *r = NULL;
-	json_object *rows;
-	int64_t total;
 	enum civic_err err;
 
 	if ((err = filter(ctx, "channel", channels, CIVIC_NELEM(channels),
@@ -204,23 +195,8 @@ static enum civic_err list_destinations(struct civic_ctx *ctx)
 		return err;
 	struct civic_param p[] = {
 		CIVIC_PINT(ctx->claims.account_id), opt(channel), opt(channel), opt(status), opt(status),
-		CIVIC_PINT(pg->size), CIVIC_PINT(pg->offset),
 	};
-	if ((err = civic_db_exec(ctx->db, SQL_COUNT, p, 5, &n)) != CIVIC_OK ||
-	    (err = civic_db_exec(ctx->db, SQL_LIST, p, 7, &r)) != CIVIC_OK)
-		goto out;
-	if (!civic_rows_int(n, 0, 0, &total)) {
-		err = CIVIC_E_INTERNAL;
-		goto out;
-	}
-	rows = json_object_new_array();
-	for (size_t i = 0; i < r->nrows; i++)
-		json_object_array_add(rows, dest_json(r, i));
-	err = civic_paging_reply(ctx, pg, rows, total);
-out:
-	civic_rows_free(n);
-	civic_rows_free(r);
-	return err;
+	return civic_paging_list(ctx, SQL_COUNT, SQL_LIST, p, CIVIC_NELEM(p), dest_json);
 }
 
 static enum civic_err get_destination(struct civic_ctx *ctx)

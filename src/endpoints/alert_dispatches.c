@@ -112,16 +112,6 @@ static enum civic_err read_filter(struct civic_ctx *ctx, struct filter *f)
 	return CIVIC_E_VALIDATION;
 }
 
-static json_object *cell(const struct civic_rows *r, size_t i, size_t c, bool integer)
-{
-	const char *s = civic_rows_get(r, i, c);
-	int64_t v;
-
-	if (integer)
-		return civic_rows_int(r, i, c, &v) ? json_object_new_int64(v) : NULL;
-	return s ? json_object_new_string(s) : NULL;
-}
-
 /* The attempts array the database built; [] when there were none. */
 static bool add_history(json_object *o, const struct civic_rows *r, size_t i)
 {
@@ -145,7 +135,7 @@ static json_object *dispatch_json(const struct civic_rows *r, size_t i)
 		part[p] = json_object_new_object();
 	for (size_t c = 0; c < CIVIC_NELEM(columns); c++)
 		json_object_object_add(part[columns[c].part], columns[c].name,
-		                       cell(r, i, c, columns[c].integer));
+		                       (columns[c].integer ? civic_cell_int : civic_cell_str)(r, i, c));
 	json_object_object_add(part[ROW], "destination", part[DESTINATION]);
 	json_object_object_add(part[ROW], "alert", part[ALERT]);
 	if (!add_history(part[ROW], r, i)) {
@@ -157,38 +147,16 @@ static json_object *dispatch_json(const struct civic_rows *r, size_t i)
 
 static enum civic_err list_dispatches(struct civic_ctx *ctx)
 {
-	const struct civic_paging *pg = &ctx->paging;
 	struct filter f;
-	struct civic_rows *n = NULL, *r = NULL;
-	json_object *rows = NULL, *row;
-	int64_t total;
 	enum civic_err err;
 
 	if ((err = read_filter(ctx, &f)) != CIVIC_OK)
 		return err;
 	struct civic_param p[] = {
 		CIVIC_PINT(ctx->claims.account_id), f.status, f.status, f.destination_id,
-		f.destination_id, f.since, f.since, CIVIC_PINT(pg->size), CIVIC_PINT(pg->offset),
+		f.destination_id, f.since, f.since,
 	};
-	if ((err = civic_db_exec(ctx->db, SQL_COUNT, p, 7, &n)) != CIVIC_OK ||
-	    (err = civic_db_exec(ctx->db, SQL_PAGE, p, 9, &r)) != CIVIC_OK)
-		goto out;
-	err = CIVIC_E_INTERNAL;
-	if (!civic_rows_int(n, 0, 0, &total))
-		goto out;
-	rows = json_object_new_array();
-	for (size_t i = 0; i < r->nrows; i++) {
-		if ((row = dispatch_json(r, i)) == NULL)
-			goto out;
-		json_object_array_add(rows, row);
-	}
-	err = civic_paging_reply(ctx, pg, rows, total);
-	rows = NULL;
-out:
-	json_object_put(rows);
-	civic_rows_free(n);
-	civic_rows_free(r);
-	return err;
+	return civic_paging_list(ctx, SQL_COUNT, SQL_PAGE, p, CIVIC_NELEM(p), dispatch_json);
 }
 
 static const struct civic_route routes[] = {

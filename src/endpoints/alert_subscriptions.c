@@ -108,16 +108,6 @@ static enum civic_err invalid(struct civic_ctx *ctx, const char *field, const ch
 	return CIVIC_E_VALIDATION;
 }
 
-static json_object *cell(const struct civic_rows *r, size_t i, size_t c, bool integer)
-{
-	const char *s = civic_rows_get(r, i, c);
-	int64_t v;
-
-	if (integer)
-		return civic_rows_int(r, i, c, &v) ? json_object_new_int64(v) : NULL;
-	return s ? json_object_new_string(s) : NULL;
-}
-
 /* cancelled_at only in the answer to a cancel: listed ones are live. */
 static json_object *subscription_json(const struct civic_rows *r, size_t i, bool with_cancelled)
 {
@@ -128,7 +118,7 @@ static json_object *subscription_json(const struct civic_rows *r, size_t i, bool
 	for (size_t c = 0; c < CIVIC_NELEM(columns); c++)
 		if (c != C_CANCELLED || with_cancelled)
 			json_object_object_add(part[columns[c].part], columns[c].name,
-			                       cell(r, i, c, columns[c].integer));
+			                       (columns[c].integer ? civic_cell_int : civic_cell_str)(r, i, c));
 	json_object_object_add(part[SUBSCRIPTION], "destination", part[DESTINATION]);
 	return part[SUBSCRIPTION];
 }
@@ -188,36 +178,24 @@ static enum civic_err read_filter(struct civic_ctx *ctx, struct list_filter *f)
 	return CIVIC_E_VALIDATION;
 }
 
+/* A list row: live subscriptions carry no cancelled_at. */
+static json_object *live_json(const struct civic_rows *r, size_t i)
+{
+	return subscription_json(r, i, false);
+}
+
 static enum civic_err list_subscriptions(struct civic_ctx *ctx)
 {
-	const struct civic_paging *pg = &ctx->paging;
 	struct list_filter f;
-	struct civic_rows *n = NULL, *r = NULL;
-	json_object *rows;
-	int64_t total;
 	enum civic_err err;
 
 	if ((err = read_filter(ctx, &f)) != CIVIC_OK)
 		return err;
 	struct civic_param p[] = {
 		CIVIC_PINT(ctx->claims.account_id), f.destination_id, f.destination_id, f.stream,
-		f.stream, CIVIC_PINT(pg->size), CIVIC_PINT(pg->offset),
+		f.stream,
 	};
-	if ((err = civic_db_exec(ctx->db, SQL_COUNT_LIVE, p, 5, &n)) != CIVIC_OK ||
-	    (err = civic_db_exec(ctx->db, SQL_LIST_LIVE, p, 7, &r)) != CIVIC_OK)
-		goto out;
-	if (!civic_rows_int(n, 0, 0, &total)) {
-		err = CIVIC_E_INTERNAL;
-		goto out;
-	}
-	rows = json_object_new_array();
-	for (size_t i = 0; i < r->nrows; i++)
-		json_object_array_add(rows, subscription_json(r, i, false));
-	err = civic_paging_reply(ctx, pg, rows, total);
-out:
-	civic_rows_free(n);
-	civic_rows_free(r);
-	return err;
+	return civic_paging_list(ctx, SQL_COUNT_LIVE, SQL_LIST_LIVE, p, CIVIC_NELEM(p), live_json);
 }
 
 /* ---- POST: subscribe a destination to a stream ---- */

@@ -1,6 +1,7 @@
 /* GET /v1/profile/ and PATCH /v1/profile/{id}/: the caller's account. */
 #include <string.h>
 
+#include "paging.h"
 #include "server.h"
 
 static const char SQL_PROFILE[] =
@@ -21,11 +22,6 @@ static const struct civic_field profile_fields[] = {
 	[F_COUNTRY] = {"country", CIVIC_F_COUNTRY, CIVIC_F_NULLABLE, 0, 0},
 };
 
-static json_object *str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 static enum civic_err load_profile(struct civic_ctx *ctx)
 {
 	struct civic_param p[] = {CIVIC_PINT(ctx->claims.account_id)};
@@ -45,7 +41,7 @@ static enum civic_err load_profile(struct civic_ctx *ctx)
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(ctx->claims.account_id));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		json_object_object_add(o, names[i], str_or_null(civic_rows_get(r, 0, i + 1)));
+		json_object_object_add(o, names[i], civic_cell_str(r, 0, i + 1));
 	/* The balance billing renewals draw on (billing.h). */
 	civic_rows_int(r, 0, 7, &coins);
 	json_object_object_add(o, "coins", json_object_new_int64(coins));

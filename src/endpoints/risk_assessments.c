@@ -130,31 +130,12 @@ static json_object *assessment_json(const struct civic_rows *r, size_t i)
 
 static enum civic_err list_assessments(struct civic_ctx *ctx)
 {
-	const struct civic_paging *pg = &ctx->paging;
 	struct filters f;
-	struct civic_rows *n = NULL, *r = NULL;
-	json_object *rows;
-	int64_t total;
 	enum civic_err err;
 
 	if ((err = read_filters(ctx, &f)) != CIVIC_OK)
 		return err;
-	struct civic_param p[] = {f.p[0], f.p[1], f.p[2], CIVIC_PINT(pg->size), CIVIC_PINT(pg->offset)};
-	if ((err = civic_db_exec(ctx->db, SQL_COUNT, p, 3, &n)) != CIVIC_OK ||
-	    (err = civic_db_exec(ctx->db, SQL_LIST, p, 5, &r)) != CIVIC_OK)
-		goto out;
-	if (!civic_rows_int(n, 0, 0, &total)) {
-		err = CIVIC_E_INTERNAL;
-		goto out;
-	}
-	rows = json_object_new_array();
-	for (size_t i = 0; i < r->nrows; i++)
-		json_object_array_add(rows, assessment_json(r, i));
-	err = civic_paging_reply(ctx, pg, rows, total);
-out:
-	civic_rows_free(n);
-	civic_rows_free(r);
-	return err;
+	return civic_paging_list(ctx, SQL_COUNT, SQL_LIST, f.p, 3, assessment_json);
 }
 
 static const struct civic_route routes[] = {

@@ -20,18 +20,6 @@ static const char SQL_PAGE[] =
 
 enum { C_ID, C_SLUG, C_NAME, C_PRICE, C_STATUS, C_START, C_END, C_CANCEL, C_CREATED, C_EVENTS };
 
-static json_object *int_at(const struct civic_rows *r, size_t row, size_t col)
-{
-	int64_t v;
-	return civic_rows_int(r, row, col, &v) ? json_object_new_int64(v) : NULL;
-}
-
-static json_object *str_at(const struct civic_rows *r, size_t row, size_t col)
-{
-	const char *s = civic_rows_get(r, row, col);
-	return s ? json_object_new_string(s) : NULL;
-}
-
 /* The events column: a JSON array from the database (NULL when none). */
 static enum civic_err events_at(const struct civic_rows *r, size_t row, json_object **out)
 {
@@ -50,62 +38,35 @@ static enum civic_err events_at(const struct civic_rows *r, size_t row, json_obj
 	return CIVIC_OK;
 }
 
-static enum civic_err subscription_json(const struct civic_rows *r, size_t i, json_object **out)
+static json_object *subscription_json(const struct civic_rows *r, size_t i)
 {
 	json_object *o, *plan, *events;
 	int64_t cancel = 0;
-	enum civic_err err;
 
-	if ((err = events_at(r, i, &events)) != CIVIC_OK)
-		return err;
+	if (events_at(r, i, &events) != CIVIC_OK)
+		return NULL;
 	plan = json_object_new_object();
-	json_object_object_add(plan, "slug", str_at(r, i, C_SLUG));
-	json_object_object_add(plan, "name", str_at(r, i, C_NAME));
-	json_object_object_add(plan, "price_coins", int_at(r, i, C_PRICE));
+	json_object_object_add(plan, "slug", civic_cell_str(r, i, C_SLUG));
+	json_object_object_add(plan, "name", civic_cell_str(r, i, C_NAME));
+	json_object_object_add(plan, "price_coins", civic_cell_int(r, i, C_PRICE));
 	civic_rows_int(r, i, C_CANCEL, &cancel);
 	o = json_object_new_object();
-	json_object_object_add(o, "id", int_at(r, i, C_ID));
+	json_object_object_add(o, "id", civic_cell_int(r, i, C_ID));
 	json_object_object_add(o, "plan", plan);
-	json_object_object_add(o, "status", str_at(r, i, C_STATUS));
-	json_object_object_add(o, "current_period_start", str_at(r, i, C_START));
-	json_object_object_add(o, "current_period_end", str_at(r, i, C_END));
+	json_object_object_add(o, "status", civic_cell_str(r, i, C_STATUS));
+	json_object_object_add(o, "current_period_start", civic_cell_str(r, i, C_START));
+	json_object_object_add(o, "current_period_end", civic_cell_str(r, i, C_END));
 	json_object_object_add(o, "cancel_at_period_end", json_object_new_boolean(cancel != 0));
-	json_object_object_add(o, "created_at", str_at(r, i, C_CREATED));
+	json_object_object_add(o, "created_at", civic_cell_str(r, i, C_CREATED));
 	json_object_object_add(o, "payment_events", events);
-	*out = o;
-	return CIVIC_OK;
+	return o;
 }
 
 static enum civic_err list_subscriptions(struct civic_ctx *ctx)
 {
-	const struct civic_paging *pg = &ctx->paging;
-	struct civic_param pc[] = {CIVIC_PINT(ctx->claims.account_id)};
-	struct civic_param p[] = {CIVIC_PINT(ctx->claims.account_id), CIVIC_PINT(pg->size),
-	                          CIVIC_PINT(pg->offset)};
-	struct civic_rows *n = NULL, *r = NULL;
-	json_object *rows = NULL, *one;
-	int64_t total;
-	enum civic_err err;
+	struct civic_param p[] = {CIVIC_PINT(ctx->claims.account_id)};
 
-	if ((err = civic_db_exec(ctx->db, SQL_COUNT, pc, 1, &n)) != CIVIC_OK ||
-	    (err = civic_db_exec(ctx->db, SQL_PAGE, p, 3, &r)) != CIVIC_OK)
-		goto out;
-	err = CIVIC_E_INTERNAL;
-	if (!civic_rows_int(n, 0, 0, &total))
-		goto out;
-	rows = json_object_new_array();
-	for (size_t i = 0; i < r->nrows; i++) {
-		if ((err = subscription_json(r, i, &one)) != CIVIC_OK)
-			goto out;
-		json_object_array_add(rows, one);
-	}
-	err = civic_paging_reply(ctx, pg, rows, total);
-	rows = NULL;
-out:
-	json_object_put(rows);
-	civic_rows_free(n);
-	civic_rows_free(r);
-	return err;
+	return civic_paging_list(ctx, SQL_COUNT, SQL_PAGE, p, 1, subscription_json);
 }
 
 static const struct civic_route routes[] = {

@@ -1,5 +1,6 @@
 /* GET /v1/usage/: plan, limits and today's usage per application. Never
  * counted against the quota, and answers while the quota is exhausted. */
+#include "paging.h"
 #include "server.h"
 #include "timeutil.h"
 
@@ -21,12 +22,6 @@ static const char *const limit_names[] = {
 	"max_alerts_per_day", "max_whatsapp_destinations",
 };
 
-static json_object *int_at(const struct civic_rows *r, size_t row, size_t col)
-{
-	int64_t v;
-	return civic_rows_int(r, row, col, &v) ? json_object_new_int64(v) : NULL;
-}
-
 static json_object *usage_json(struct civic_ctx *ctx, const struct civic_rows *acct,
                                const struct civic_rows *apps)
 {
@@ -38,18 +33,18 @@ static json_object *usage_json(struct civic_ctx *ctx, const struct civic_rows *a
 
 	json_object_object_add(plan, "slug", json_object_new_string(civic_rows_get(acct, 0, 0)));
 	json_object_object_add(plan, "name", json_object_new_string(civic_rows_get(acct, 0, 1)));
-	json_object_object_add(plan, "price_coins", int_at(acct, 0, 2));
+	json_object_object_add(plan, "price_coins", civic_cell_int(acct, 0, 2));
 	for (size_t i = 0; i < 5; i++)
-		json_object_object_add(limits, limit_names[i], int_at(acct, 0, 3 + i));
+		json_object_object_add(limits, limit_names[i], civic_cell_int(acct, 0, 3 + i));
 	civic_rows_int(acct, 0, 4, &limit);
 	civic_time_rfc3339(civic_time_next_midnight(ctx->now), resets, sizeof(resets));
-	json_object_object_add(today, "alerts_used", int_at(acct, 0, 8));
+	json_object_object_add(today, "alerts_used", civic_cell_int(acct, 0, 8));
 	json_object_object_add(today, "resets_at", json_object_new_string(resets));
 	for (size_t i = 0; i < apps->nrows; i++) {
 		json_object *a = json_object_new_object();
 		used = 0;
 		civic_rows_int(apps, i, 2, &used);
-		json_object_object_add(a, "id", int_at(apps, i, 0));
+		json_object_object_add(a, "id", civic_cell_int(apps, i, 0));
 		json_object_object_add(a, "name", json_object_new_string(civic_rows_get(apps, i, 1)));
 		json_object_object_add(a, "used_today", json_object_new_int64(used));
 		json_object_object_add(a, "remaining_today",

@@ -71,3 +71,52 @@ enum civic_err civic_paging_reply(struct civic_ctx *ctx, const struct civic_pagi
 		return CIVIC_E_INTERNAL;
 	return CIVIC_OK;
 }
+
+json_object *civic_cell_str(const struct civic_rows *r, size_t row, size_t col)
+{
+	const char *s = civic_rows_get(r, row, col);
+	return s ? json_object_new_string(s) : NULL;
+}
+
+json_object *civic_cell_int(const struct civic_rows *r, size_t row, size_t col)
+{
+	int64_t v;
+	return civic_rows_int(r, row, col, &v) ? json_object_new_int64(v) : NULL;
+}
+
+enum civic_err civic_paging_list(struct civic_ctx *ctx, const char *count_sql,
+                                 const char *list_sql, const struct civic_param *filters,
+                                 size_t nfilters, civic_row_json *row)
+{
+	struct civic_param p[16];
+	struct civic_rows *n = NULL, *r = NULL;
+	json_object *rows = NULL, *item;
+	int64_t total;
+	enum civic_err err;
+
+	if (nfilters > CIVIC_NELEM(p) - 2)
+		return CIVIC_E_INTERNAL;
+	for (size_t i = 0; i < nfilters; i++)
+		p[i] = filters[i];
+	p[nfilters] = CIVIC_PINT(ctx->paging.size);
+	p[nfilters + 1] = CIVIC_PINT(ctx->paging.offset);
+	if ((err = civic_db_exec(ctx->db, count_sql, p, nfilters, &n)) != CIVIC_OK ||
+	    (err = civic_db_exec(ctx->db, list_sql, p, nfilters + 2, &r)) != CIVIC_OK)
+		goto out;
+	err = CIVIC_E_INTERNAL;
+	if (!civic_rows_int(n, 0, 0, &total))
+		goto out;
+	rows = json_object_new_array();
+	for (size_t i = 0; i < r->nrows; i++) {
+		if ((item = row(r, i)) == NULL)
+			goto out;
+		json_object_array_add(rows, item);
+	}
+	err = civic_paging_reply(ctx, &ctx->paging, rows, total);
+	rows = NULL;
+out:
+	json_object_put(rows);
+	civic_rows_free(n);
+	civic_rows_free(r);
+	return err;
+}

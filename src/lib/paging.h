@@ -22,4 +22,21 @@ enum civic_err civic_paging_parse(struct civic_ctx *ctx, struct civic_paging *pg
 enum civic_err civic_paging_reply(struct civic_ctx *ctx, const struct civic_paging *pg,
                                   json_object *rows, int64_t total);
 
+/* Cell (row, col) as JSON: a string, or an integer (checked parse);
+ * NULL, which json-c writes as null, for SQL NULL. */
+json_object *civic_cell_str(const struct civic_rows *r, size_t row, size_t col);
+json_object *civic_cell_int(const struct civic_rows *r, size_t row, size_t col);
+
+/* One list item from row i of a page; NULL when the row is unusable
+ * (the list then answers 500). */
+typedef json_object *civic_row_json(const struct civic_rows *r, size_t i);
+
+/* The usual list handler body: count_sql with filters[0..nfilters) gives
+ * total; list_sql with the same parameters followed by LIMIT ? OFFSET ?
+ * (appended here from ctx->paging) gives the page, each row turned into
+ * an item by row; then civic_paging_reply. nfilters <= 14. */
+enum civic_err civic_paging_list(struct civic_ctx *ctx, const char *count_sql,
+                                 const char *list_sql, const struct civic_param *filters,
+                                 size_t nfilters, civic_row_json *row);
+
 #endif
