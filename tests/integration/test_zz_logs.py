@@ -11,6 +11,16 @@ import pytest
 SECRET = re.compile(rb"css_(live|test)_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}")
 TOKEN = re.compile(rb"eyJ[0-9A-Za-z_-]{10,}\.eyJ[0-9A-Za-z_-]{10,}")
 HASH = re.compile(rb"\$argon2id\$")
+# Webhook signing secrets (shown once, stored sealed).
+WHSEC = re.compile(rb"whsec_[0-9A-Za-z+/=]{20,}")
+
+
+def gateway_token():
+    """The WhatsApp gateway's bearer token, which only its own config and
+    the API's requests to it may hold."""
+    path = os.path.join(os.environ["CIVIC_VAR"], "secrets", "whatsapp.token")
+    with open(path, "rb") as f:
+        return f.read().strip()
 
 
 def log_files():
@@ -30,6 +40,8 @@ def test_no_secret_or_token_in_logs(path):
         text = f.read()
     assert not TOKEN.search(text), path
     assert not HASH.search(text), path
+    assert not WHSEC.search(text), path
+    assert gateway_token() not in text, path
     # The web server's access log records request URLs, and one test sends
     # a key pair in a URL on purpose to see it refused; what the
     # responders and the database write must never hold a secret.
