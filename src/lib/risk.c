@@ -69,7 +69,7 @@ static const char *printable(const char *s, size_t len, char out[48])
 
 	for (size_t i = 0; i < n; i++)
 		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	strcpy(out + n, len > n ? "..." : "");
+	snprintf(out + n, 48 - n, "%s", len > n ? "..." : "");
 	return out;
 }
 
