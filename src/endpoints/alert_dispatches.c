@@ -99,9 +99,7 @@ static enum civic_err read_filter(struct civic_ctx *ctx, struct filter *f)
 	if (rc < 0 || (rc > 0 && !civic_time_parse(v, &since)))
 		add_error(errs, "since", "must be an RFC 3339 UTC time such as 2026-05-17T00:00:00Z");
 	else if (rc > 0) {
-		struct tm tm;
-		gmtime_r(&since, &tm);
-		strftime(f->since_buf, sizeof(f->since_buf), "%Y-%m-%d %H:%M:%S", &tm);
+		civic_time_datetime(since, f->since_buf, sizeof(f->since_buf));
 		f->since = CIVIC_PSTR(f->since_buf);
 	}
 	if (json_object_object_length(errs) == 0) {

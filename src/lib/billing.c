@@ -501,13 +501,11 @@ enum civic_err civic_billing_renew(struct civic_db *db, time_t now, long grace_d
                                    int64_t account_id, struct civic_renew_summary *sum)
 {
 	char at[20];
-	struct tm tm;
 	int64_t last = 0;
 	enum civic_err err;
 
 	*sum = (struct civic_renew_summary){0};
-	gmtime_r(&now, &tm);
-	strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", &tm);
+	civic_time_datetime(now, at, sizeof(at));
 	for (;;) {
 		struct civic_param p[] = {CIVIC_PSTR(at), CIVIC_PINT(account_id), CIVIC_PINT(account_id),
 		                          CIVIC_PINT(last)};
