@@ -23,7 +23,7 @@
 struct raw {
 	struct civic_config *cfg;
 	char *password_file, *pepper_file, *jwt_key_file, *jwt_prev_key_file;
-	char *whatsapp_token_file;
+	char *whatsapp_token_file, *smtp_password_file;
 	char *bad;            /* first unknown/invalid "section.name", if any */
 };
 
@@ -102,6 +102,30 @@ static int on_value(void *user, const char *sec, const char *name, const char *v
 		set_str(&r->whatsapp_token_file, value);
 	else if (IS("whatsapp", "timeout") && civic_num_parse_str(value, 1, 60, &n))
 		c->whatsapp_timeout = (long)n;
+	else if (IS("smtp", "url"))
+		set_str(&c->smtp_url, value);
+	else if (IS("smtp", "from"))
+		set_str(&c->smtp_from, value);
+	else if (IS("smtp", "from_name"))
+		set_str(&c->smtp_from_name, value);
+	else if (IS("smtp", "user"))
+		set_str(&c->smtp_user, value);
+	else if (IS("smtp", "password_file"))
+		set_str(&r->smtp_password_file, value);
+	else if (IS("smtp", "starttls") && parse_bool(value, &c->smtp_starttls))
+		;
+	else if (IS("smtp", "timeout") && civic_num_parse_str(value, 1, 600, &n))
+		c->smtp_timeout = (long)n;
+	else if (IS("dispatch", "concurrency") && civic_num_parse_str(value, 1, 1024, &n))
+		c->dispatch_concurrency = (long)n;
+	else if (IS("dispatch", "lease_seconds") && civic_num_parse_str(value, 2, 86400, &n))
+		c->dispatch_lease = (long)n;
+	else if (IS("dispatch", "run_seconds") && civic_num_parse_str(value, 1, 86400, &n))
+		c->dispatch_run_seconds = (long)n;
+	else if (IS("dispatch", "linger_seconds") && civic_num_parse_str(value, 0, 600, &n))
+		c->dispatch_linger = (long)n;
+	else if (IS("dispatch", "webhook_timeout") && civic_num_parse_str(value, 1, 60, &n))
+		c->webhook_timeout = (long)n;
 	else if (IS("billing", "grace_days") && civic_num_parse_str(value, 0, 90, &n))
 		c->billing_grace_days = (long)n;
 	else if (IS("paths", "sql_dir"))
@@ -193,6 +217,8 @@ static bool defaults(struct civic_config *c)
 		{&c->base_url, "http://127.0.0.1:8080"},
 		{&c->supported_countries, "*"},
 		{&c->outbound_allow, ""},
+		{&c->smtp_from, "civic@localhost"},
+		{&c->smtp_from_name, "Civic Sentinel"},
 		{&c->iso_3166_file, "/usr/share/iso-codes/json/iso_3166-1.json"},
 		{&c->sql_dir, CIVIC_DATADIR "/sql"},
 		{&c->templates_dir, CIVIC_DATADIR "/templates"},
@@ -221,6 +247,13 @@ bool civic_config_load(const char *path, bool need_secrets, struct civic_config 
 	cfg->confirm_link_hours = 72;
 	cfg->whatsapp_timeout = 10;
 	cfg->billing_grace_days = 7;
+	cfg->smtp_starttls = true;
+	cfg->smtp_timeout = 30;
+	cfg->dispatch_concurrency = 64;
+	cfg->dispatch_lease = 300;
+	cfg->dispatch_run_seconds = 50;
+	cfg->dispatch_linger = 10;
+	cfg->webhook_timeout = 15;
 	line = ini_parse(path, on_value, &r);
 	if (line < 0) {
 		snprintf(err, errlen, "cannot read config file %s", path);
@@ -236,6 +269,9 @@ bool civic_config_load(const char *path, bool need_secrets, struct civic_config 
 		goto out;
 	}
 	if (r.password_file && !load_password(r.password_file, &cfg->db_password, err, errlen))
+		goto out;
+	if (r.smtp_password_file &&
+	    !load_password(r.smtp_password_file, &cfg->smtp_password, err, errlen))
 		goto out;
 	if (need_secrets) {
 		if (!r.pepper_file || !r.jwt_key_file) {
@@ -265,6 +301,7 @@ out:
 	free(r.jwt_key_file);
 	free(r.jwt_prev_key_file);
 	free(r.whatsapp_token_file);
+	free(r.smtp_password_file);
 	free(r.bad);
 	if (!ok)
 		civic_config_free(cfg);
@@ -276,10 +313,14 @@ void civic_config_free(struct civic_config *c)
 	char **strs[] = {&c->db_socket, &c->db_host, &c->db_name, &c->db_user,
 	                 &c->db_password, &c->environment, &c->base_url,
 	                 &c->supported_countries, &c->iso_3166_file, &c->sql_dir,
-	                 &c->templates_dir, &c->outbound_allow, &c->whatsapp_gateway_url};
+	                 &c->templates_dir, &c->outbound_allow, &c->whatsapp_gateway_url,
+	                 &c->smtp_url, &c->smtp_from, &c->smtp_from_name, &c->smtp_user,
+	                 &c->smtp_password};
 
 	if (c->db_password)
 		explicit_bzero(c->db_password, strlen(c->db_password));
+	if (c->smtp_password)
+		explicit_bzero(c->smtp_password, strlen(c->smtp_password));
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
 		*strs[i] = NULL;

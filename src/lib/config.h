@@ -42,6 +42,20 @@ struct civic_config {
 	char *whatsapp_gateway_url; /* NULL: the gateway is not configured */
 	struct civic_secret whatsapp_token; /* len 0 when not configured */
 	long whatsapp_timeout;    /* seconds, default 10 */
+	/* [smtp] */
+	char *smtp_url;           /* smtp://host:port or smtps://…; NULL: mail is not sent */
+	char *smtp_from;          /* envelope and From: address, default "civic@localhost" */
+	char *smtp_from_name;     /* display name of From:, default "Civic Sentinel" */
+	char *smtp_user;          /* NULL: no SMTP authentication */
+	char *smtp_password;      /* from password_file */
+	bool smtp_starttls;       /* smtp:// must upgrade with STARTTLS (default yes) */
+	long smtp_timeout;        /* seconds per message, default 30 */
+	/* [dispatch] */
+	long dispatch_concurrency;  /* transfers in flight, default 64 */
+	long dispatch_lease;        /* seconds a claimed row is ours, default 300 */
+	long dispatch_run_seconds;  /* a run stops claiming after this, default 50 */
+	long dispatch_linger;       /* wait for rows due this soon, default 10 */
+	long webhook_timeout;       /* seconds per webhook delivery, default 15 */
 	/* [billing] */
 	long billing_grace_days;  /* past_due before demotion, default 7 */
 	/* [paths] */
