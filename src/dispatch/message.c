@@ -86,6 +86,26 @@ static bool split_subject(struct job *job)
 	return ok;
 }
 
+/* Mail lines end in CRLF (RFC 5322): then the quoted-printable encoder
+ * keeps them as line breaks instead of encoding each LF as =0A. */
+static bool crlf(struct job *job, struct civic_buf *b)
+{
+	struct civic_buf out;
+	const char *s = civic_buf_str(b);
+
+	civic_buf_init(&out, b->cap + b->len);
+	for (size_t i = 0; i < b->len; i++)
+		if ((s[i] == '\n' && (i == 0 || s[i - 1] != '\r') && !civic_buf_add(&out, "\r", 1)) ||
+		    !civic_buf_add(&out, s + i, 1)) {
+			civic_buf_free(&out);
+			fail(job, "%s", "the mail is too large");
+			return false;
+		}
+	civic_buf_free(b);
+	*b = out;
+	return true;
+}
+
 static bool prepare_mail(struct dispatcher *d, struct job *job, json_object *ctx)
 {
 	if (!civic_mail_address_ok(job->target)) {
@@ -93,7 +113,8 @@ static bool prepare_mail(struct dispatcher *d, struct job *job, json_object *ctx
 		return false;
 	}
 	return render(d, job, ctx, "mail", "txt", &job->body) && split_subject(job) &&
-	       render(d, job, ctx, "mail", "html", &job->html);
+	       render(d, job, ctx, "mail", "html", &job->html) && crlf(job, &job->body) &&
+	       crlf(job, &job->html);
 }
 
 /* {"type", "timestamp", "data"}: the same bytes on every retry. */

@@ -300,9 +300,10 @@ static void finish_mail(struct dispatcher *d, struct job *job, CURLcode rc)
 	else
 		snprintf(job->error, sizeof(job->error), "SMTP %ld: %s", job->code,
 		         job->curl_error[0] ? job->curl_error : curl_easy_strerror(rc));
-	/* 5xx is the server's final word (no such mailbox, …); 4xx and
-	 * connection failures are worth another try. */
-	job->permanent = job->code >= 500 && job->code < 600;
+	/* The mailbox does not exist or is not accepted (550, 551, 553):
+	 * retrying cannot help. Anything else, a 554 or a server's 500 on
+	 * its own trouble too, is worth another try. */
+	job->permanent = job->code == 550 || job->code == 551 || job->code == 553;
 }
 
 static void finish_whatsapp(struct job *job, CURLcode rc)
