@@ -106,22 +106,36 @@ static void record(struct dispatcher *d, struct job *done)
 	}
 }
 
+/* Outcomes are recorded together: at least a quarter of the slots'
+ * worth, or what finished within RECORD_WAIT_MS, in one transaction. */
+#define RECORD_WAIT_MS 100
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
 /* One run; false when the database was unavailable throughout. */
 static bool run(struct dispatcher *d)
 {
 	time_t deadline = time(NULL) + d->cfg->dispatch_run_seconds, next_claim = 0;
+	long quarter = d->cfg->dispatch_concurrency / 4 + 1, ndone = 0;
+	long refill_at = d->cfg->dispatch_concurrency - quarter;
+	struct job *done = NULL;
+	struct timespec first_done = {0};
 	bool db_ok = dispatch_fanout(d);
 
 	for (;;) {
-		struct job *done = NULL;
 		time_t now = time(NULL);
 		bool claiming = !stopping && now < deadline;
 		int running;
 
 		/* Refill when a quarter of the slots are free: claims come in
 		 * batches, not one per finished transfer. */
-		if (claiming && now >= next_claim &&
-		    d->inflight <= d->cfg->dispatch_concurrency * 3 / 4) {
+		if (claiming && now >= next_claim && d->inflight <= refill_at) {
 			long got = fill(d, &done);
 			db_ok = db_ok || got >= 0;
 			/* Nothing due: look again in a second, not at every wake-up. */
@@ -132,9 +146,21 @@ static bool run(struct dispatcher *d)
 			curl_multi_perform(d->multi, &running);
 			collect(d, &done);
 		}
-		record(d, done);
+		if (done && ndone == 0)
+			clock_gettime(CLOCK_MONOTONIC, &first_done);
+		ndone = 0;
+		for (struct job *j = done; j; j = j->next)
+			ndone++;
+		if (ndone > 0 && (ndone >= quarter || d->inflight == 0 ||
+		                  ms_since(&first_done) >= RECORD_WAIT_MS)) {
+			record(d, done);
+			done = NULL;
+			ndone = 0;
+		}
 		if (d->inflight > 0) {
-			curl_multi_poll(d->multi, NULL, 0, 1000, NULL);
+			/* Free slots are filled before waiting on the network. */
+			if (!(claiming && now >= next_claim && d->inflight <= refill_at))
+				curl_multi_poll(d->multi, NULL, 0, ndone ? RECORD_WAIT_MS / 2 : 1000, NULL);
 			continue;
 		}
 		if (!claiming)
