@@ -61,6 +61,11 @@ static const char SQL_QUEUE_CONFIRMATION[] =
 	"INSERT INTO mail_queue (purpose, account_id, destination_id, to_address,"
 	" next_attempt_at, created_at)"
 	" VALUES ('confirm_destination', ?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())";
+/* A webhook becomes active after its first verification delivery: the
+ * dispatcher sends it (webhook_checks). */
+static const char SQL_QUEUE_CHECK[] =
+	"INSERT INTO webhook_checks (destination_id, account_id, next_attempt_at, created_at)"
+	" VALUES (?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())";
 static const char SQL_SOFT_DELETE[] =
 	"UPDATE alert_destinations SET deleted_at = UTC_TIMESTAMP(), status = 'disabled'"
 	" WHERE id = ?";
@@ -69,6 +74,9 @@ static const char SQL_CANCEL_SUBSCRIPTIONS[] =
 	" WHERE destination_id = ? AND cancelled_at IS NULL";
 static const char SQL_CANCEL_MAIL[] =
 	"UPDATE mail_queue SET status = 'failed', last_error = 'destination deleted'"
+	" WHERE destination_id = ? AND status = 'pending'";
+static const char SQL_CANCEL_CHECK[] =
+	"UPDATE webhook_checks SET status = 'failed', last_error = 'destination deleted'"
 	" WHERE destination_id = ? AND status = 'pending'";
 static const char SQL_ACTIVATE_WHATSAPP[] =
 	"UPDATE alert_destinations SET identifier = ?, status = 'active',"
@@ -381,7 +389,8 @@ static enum civic_err prepare(struct civic_ctx *ctx, struct new_dest *d)
 	return CIVIC_OK;
 }
 
-/* The insert and, for email, the confirmation mail, in one transaction. */
+/* The insert and its first message (the confirmation mail, or the
+ * webhook's verification delivery) in one transaction. */
 static enum civic_err store(struct civic_ctx *ctx, const struct new_dest *d, int64_t *id)
 {
 	const char *channel = d->webhook ? "webhook" : "email";
@@ -404,7 +413,10 @@ static enum civic_err store(struct civic_ctx *ctx, const struct new_dest *d, int
 		                 d->webhook ? "with this URL" : "for this address");
 		goto fail;
 	}
-	if (err == CIVIC_OK && !d->webhook) {
+	if (err == CIVIC_OK && d->webhook) {
+		struct civic_param check[] = {CIVIC_PINT(*id), CIVIC_PINT(ctx->claims.account_id)};
+		err = civic_db_exec(ctx->db, SQL_QUEUE_CHECK, check, 2, NULL);
+	} else if (err == CIVIC_OK) {
 		struct civic_param mail[] = {CIVIC_PINT(ctx->claims.account_id), CIVIC_PINT(*id),
 		                             CIVIC_PSTR(d->identifier)};
 		err = civic_db_exec(ctx->db, SQL_QUEUE_CONFIRMATION, mail, 3, NULL);
@@ -461,6 +473,7 @@ static enum civic_err delete_destination(struct civic_ctx *ctx)
 	if ((err = civic_db_exec(ctx->db, SQL_SOFT_DELETE, id, 1, NULL)) != CIVIC_OK ||
 	    (err = civic_db_exec(ctx->db, SQL_CANCEL_SUBSCRIPTIONS, id, 1, NULL)) != CIVIC_OK ||
 	    (err = civic_db_exec(ctx->db, SQL_CANCEL_MAIL, id, 1, NULL)) != CIVIC_OK ||
+	    (err = civic_db_exec(ctx->db, SQL_CANCEL_CHECK, id, 1, NULL)) != CIVIC_OK ||
 	    (err = civic_db_commit(ctx->db)) != CIVIC_OK)
 		goto fail;
 	civic_rows_free(r);

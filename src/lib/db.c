@@ -294,12 +294,14 @@ static enum civic_err drain(struct civic_db *db, MYSQL_STMT *st)
 static enum civic_err exec_once(struct civic_db *db, const char *sql, const struct civic_param *p,
                                 size_t np, struct civic_rows *r)
 {
-	MYSQL_BIND pb[32];
+	MYSQL_BIND pb[CIVIC_DB_PARAMS_MAX];
 	MYSQL_STMT *st = NULL;
 	enum civic_err err;
 
-	if (np > sizeof(pb) / sizeof(pb[0]))
+	if (np > CIVIC_DB_PARAMS_MAX) {
+		civic_log_error("a statement with %zu parameters: at most %d", np, CIVIC_DB_PARAMS_MAX);
 		return CIVIC_E_INTERNAL;
+	}
 	if ((err = ensure(db)) != CIVIC_OK || (err = prepared(db, sql, &st)) != CIVIC_OK)
 		return err;
 	bind_params(pb, p, np);

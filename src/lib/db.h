@@ -16,6 +16,12 @@
 
 struct civic_db;
 
+/* Parameters of one statement (the dispatcher's claims bind 66). */
+#define CIVIC_DB_PARAMS_MAX 72
+
+/* Elements of an array (parameter lists and other tables). */
+#define CIVIC_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 enum civic_ptype { CIVIC_P_NULL, CIVIC_P_INT, CIVIC_P_STR, CIVIC_P_BLOB };
 
 struct civic_param {

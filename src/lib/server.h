@@ -21,8 +21,6 @@
 #include "scopes.h"
 #include "tokens.h"
 
-#define CIVIC_NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 enum civic_auth {
 	CIVIC_AUTH_PUBLIC,    /* anonymous allowed; a bearer token, if sent, must be valid */
 	CIVIC_AUTH_TOKEN,     /* bearer token, charged against the daily quota */

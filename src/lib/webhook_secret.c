@@ -1,6 +1,7 @@
 #include "webhook_secret.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SEALED_VERSION 1
@@ -80,4 +81,24 @@ bool civic_webhook_secret_open(const struct civic_secret *pepper, int64_t accoun
 	if (rc != 0)
 		sodium_memzero(key, CIVIC_WHSEC_KEY_LEN);
 	return rc == 0;
+}
+
+void civic_webhook_sign(const unsigned char *key, size_t keylen, const char *msg_id,
+                        long long timestamp, const char *body, size_t bodylen,
+                        char out[CIVIC_WEBHOOK_SIGNATURE_LEN + 1])
+{
+	crypto_auth_hmacsha256_state st;
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	char ts[24];
+	int n = snprintf(ts, sizeof(ts), ".%lld.", timestamp);
+
+	crypto_auth_hmacsha256_init(&st, key, keylen);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg_id, strlen(msg_id));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, (size_t)n);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, bodylen);
+	crypto_auth_hmacsha256_final(&st, mac);
+	memcpy(out, "v1,", 3);
+	sodium_bin2base64(out + 3, CIVIC_WEBHOOK_SIGNATURE_LEN + 1 - 3, mac, sizeof(mac),
+	                  sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(&st, sizeof(st));
 }

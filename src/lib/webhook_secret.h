@@ -39,4 +39,15 @@ bool civic_webhook_secret_open(const struct civic_secret *pepper, int64_t accoun
                                const unsigned char *sealed, size_t len,
                                unsigned char key[CIVIC_WHSEC_KEY_LEN]);
 
+/* "v1," + base64 of a SHA-256 HMAC: 3 + 44 characters. */
+#define CIVIC_WEBHOOK_SIGNATURE_LEN 47
+
+/* The Standard Webhooks signature of one delivery, the value of its
+ * webhook-signature header: "v1," + base64(HMAC-SHA256(key, msg_id "."
+ * timestamp "." body)). key is the raw secret (the base64-decoded part
+ * of whsec_…). Pure. */
+void civic_webhook_sign(const unsigned char *key, size_t keylen, const char *msg_id,
+                        long long timestamp, const char *body, size_t bodylen,
+                        char out[CIVIC_WEBHOOK_SIGNATURE_LEN + 1]);
+
 #endif
