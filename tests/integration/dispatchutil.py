@@ -22,8 +22,10 @@ import time
 import dbutil
 from conftest import assert_ok, env, request
 
+# The contract's summary line; the logger may put a time, the pid and the
+# source place before "run:", and later fields may follow "mails sent M".
 SUMMARY_RE = re.compile(
-    r"civic-dispatch: run: fanned out (?P<alerts>\d+) alerts \((?P<dispatches>\d+) "
+    r"civic-dispatch\b.*\brun: fanned out (?P<alerts>\d+) alerts \((?P<dispatches>\d+) "
     r"dispatches, (?P<over_quota>\d+) over quota\); delivered (?P<delivered>\d+), "
     r"retrying (?P<retrying>\d+), failed (?P<failed>\d+); mails sent (?P<mails>\d+)")
 

@@ -126,7 +126,9 @@ def test_risk_import_to_webhook_and_email(client, admin, receiver, tmp_path):
     assert payload["type"] == "risk.level_changed", payload
     assert payload["timestamp"] == du.rfc3339_z(created), payload
     data = payload["data"]
-    assert set(data) == ALERT_KEYS, data
+    # Every field of the contract (more may follow: receivers ignore
+    # what they do not know).
+    assert ALERT_KEYS <= set(data), data
     assert data["dispatch_id"] == rows[hook]["id"] and data["alert_id"] == alert, data
     assert (data["stream"], data["country"], data["country_name"]) == \
         ("risk:" + country, country, name), data
@@ -145,8 +147,14 @@ def test_risk_import_to_webhook_and_email(client, admin, receiver, tmp_path):
     for header in ("Date", "Message-ID", "MIME-Version"):
         assert mail.msg[header], (header, mail.raw[:2000])
     assert mail.subject.strip() and "\n" not in mail.subject and "\r" not in mail.subject
-    assert mail.msg.get_content_type() == "multipart/alternative", mail.raw[:2000]
-    assert mail.text and name in mail.text, mail.text
+    # Text and HTML as alternatives (at the top, or as the one part of a
+    # multipart/mixed, as libcurl's MIME API builds it).
+    alternatives = [p for p in mail.msg.walk()
+                    if p.get_content_type() == "multipart/alternative"]
+    assert len(alternatives) == 1, [p.get_content_type() for p in mail.msg.walk()]
+    assert [p.get_content_type() for p in alternatives[0].iter_parts()] == \
+        ["text/plain", "text/html"], mail.raw[:2000]
+    assert mail.text and name in mail.text and row["summary"] in mail.text, mail.text
     assert mail.html and name in mail.html, mail.html
     assert name in mail.subject or country in mail.subject, mail.subject
 
@@ -217,7 +225,8 @@ def test_500_then_200_is_delivered_on_the_second_attempt(client, receiver, tmp_p
     assert api["status"] == "delivered" and api["attempts"] == 2, api
     assert [(h["outcome"], h["response_code"]) for h in api["history"]] == \
         [("success", 200), ("failure", 500)], api
-    assert api["history"][1]["error"] == "HTTP 500", api
+    # The contract's error, "HTTP <code>", may go on with details.
+    assert api["history"][1]["error"].startswith("HTTP 500"), api
 
 
 def test_a_redirect_is_a_failure_and_not_followed(client, receiver, tmp_path):
@@ -233,8 +242,8 @@ def test_a_redirect_is_a_failure_and_not_followed(client, receiver, tmp_path):
     assert row["status"] == "retrying" and row["attempts"] >= 1, row
     tried = dbutil.attempts(d)
     assert len(tried) == row["attempts"] == len(r.snapshot("/hook")), tried
-    assert all((a["outcome"], a["response_code"], a["error"]) == ("failure", 302, "HTTP 302")
-               for a in tried), tried
+    assert all((a["outcome"], a["response_code"]) == ("failure", 302) and
+               a["error"].startswith("HTTP 302") for a in tried), tried
 
 
 def test_retry_after_is_honoured_and_capped(client, receiver, tmp_path):
@@ -326,8 +335,8 @@ def test_a_receiver_that_sleeps_times_out_and_the_run_goes_on(client, receiver, 
 
     assert result.seconds < timeout + 15, result
     first = dbutil.attempts(d_slow)[0]
-    assert (first["outcome"], first["response_code"], first["error"]) == \
-        ("failure", None, "timeout"), first
+    assert (first["outcome"], first["response_code"]) == ("failure", None), first
+    assert first["error"].startswith("timeout"), first
     assert (timeout - 1) * 1000 <= first["duration_ms"] <= (timeout + 5) * 1000, first
     # The others did not wait for the slow one.
     got = fast.snapshot()
