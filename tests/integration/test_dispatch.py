@@ -19,6 +19,9 @@ test_dispatch_concurrency.py, the SSRF guard in test_dispatch_ssrf.py.
 import datetime
 import email.utils
 import json
+import os
+import secrets
+import signal
 import time
 
 import pytest
@@ -26,7 +29,7 @@ import pytest
 import dbutil
 import dispatchutil as du
 import webhooks
-from conftest import parse_rfc3339, unique
+from conftest import assert_ok, env, parse_rfc3339, request, unique
 from receiver import Behaviour
 
 pytestmark = pytest.mark.usefixtures("parked")
@@ -441,3 +444,50 @@ def test_a_destination_failing_for_5_days_is_disabled(client, receiver, tmp_path
     du.run(config)
     assert len(r.snapshot()) == before
     assert dbutil.dispatch(d3)["status"] in ("pending", "failed"), dbutil.dispatch(d3)
+
+
+# --------------------------------------------------------------- WhatsApp
+
+def test_whatsapp_alert_goes_through_the_gateway(new_client, tmp_path):
+    c = new_client(scopes=du.DEST_SCOPES + ("destinations:whatsapp:join",))
+    invite = "https://chat.whatsapp.com/Wa" + secrets.token_hex(10)
+    resp = request("POST", "/v1/alert-destinations/join-whatsapp-group/",
+                      token=c.token(), json_body={"invite_link": invite, "label": "Ops group"})
+    dest = assert_ok(resp, 201)
+    assert dest["status"] == "active", dest
+    d = due_dispatch(c, dest["id"], country="GB", level=5, previous=3)
+
+    du.run(du.quick_config(tmp_path))
+
+    row = dbutil.dispatch(d)
+    assert row["status"] == "delivered" and row["attempts"] == 1, row
+    path = os.path.join(env("CIVIC_VAR"), "whatsapp", "messages.jsonl")
+    with open(path, encoding="utf-8") as f:
+        sent = [m for m in map(json.loads, f) if m["group_id"] == dest["identifier"]]
+    assert len(sent) == 1, sent
+    assert "United Kingdom" in sent[0]["text"] or "GB" in sent[0]["text"], sent[0]
+
+
+# ----------------------------------------------------------- command line
+
+def test_exit_status_on_usage_config_and_database_errors(tmp_path):
+    assert du.run(args=["--no-such-option"], expect_rc=None).rc == 2
+    assert du.run(args=["extra"], expect_rc=None).rc == 2
+    bad = du.config_copy(tmp_path, dispatch={"concurrency": 0})
+    assert du.run(bad, expect_rc=None).rc == 1
+    missing = str(tmp_path / "no-such.conf")
+    assert du.run(missing, expect_rc=None).rc == 1
+    nodb = du.config_copy(tmp_path, database={"socket": str(tmp_path / "no.sock")})
+    assert du.run(nodb, expect_rc=None, timeout=60).rc == 3
+
+
+def test_loop_runs_until_sigterm(tmp_path):
+    loop = du.Dispatcher(du.quick_config(tmp_path), args=["--loop"])
+    deadline = time.time() + 30
+    while time.time() < deadline and not du.SUMMARY_RE.search(loop._stderr()):
+        time.sleep(0.1)
+    assert du.SUMMARY_RE.search(loop._stderr()), loop._stderr()
+    os.kill(loop.pid, signal.SIGTERM)
+    result = loop.wait(timeout=15)
+    assert result.rc == 0, result
+    assert result.seconds < 30, result
