@@ -9,8 +9,10 @@
 #   VAR/secrets/{pepper,jwt.key,db.password,whatsapp.token}
 #   VAR/mysql/                        MariaDB datadir
 #   VAR/run/  pid files, mysqld.sock, FastCGI sockets, web.env
-#   VAR/log/  mysqld.log, lighttpd-*.log, whatsapp-gateway.log, sanitizer reports
+#   VAR/log/  mysqld.log, lighttpd-*.log, whatsapp-gateway.log,
+#             mail-catcher.log, dispatch.log (scripts/run), sanitizer reports
 #   VAR/whatsapp/  the development WhatsApp gateway's groups and messages
+#   VAR/mail/ one .eml file per message the development SMTP catcher took
 #   VAR/www/  empty document root (lighttpd insists on one)
 
 CIVIC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -248,6 +250,23 @@ gateway_url = http://127.0.0.1:$((port + 1))
 token_file = $var/secrets/whatsapp.token
 ; seconds; short, so the tests of a slow gateway are quick
 timeout = 3
+
+[smtp]
+; the development mail catcher (scripts/lib/mail-catcher.py) on PORT+2:
+; plain SMTP, no login; every mail lands in $var/mail/ as one .eml file
+url = smtp://127.0.0.1:$((port + 2))
+from = civic@localhost
+from_name = Civic Sentinel
+starttls = no
+timeout = 30
+
+[dispatch]
+; civic-dispatch: the defaults, written out so the tests can read them
+concurrency = 64
+lease_seconds = 300
+run_seconds = 50
+linger_seconds = 10
+webhook_timeout = 15
 
 [paths]
 sql_dir = $CIVIC_REPO/sql
@@ -594,6 +613,91 @@ civic_gateway_start() {
 }
 
 civic_gateway_stop() { civic_stop_pid "$(civic_gateway_pidfile "$1")" civic-whatsapp "WhatsApp gateway"; }
+
+# ----------------------------------------------------- SMTP mail catcher
+# The development SMTP server (scripts/lib/mail-catcher.py) on
+# 127.0.0.1:PORT+2, the [smtp] url of civic_write_config. It writes each
+# message to VAR/mail/ as one .eml file and names its process civic-mail.
+
+civic_mail_pidfile() { printf '%s\n' "$1/run/mail-catcher.pid"; }
+civic_mail_running() { civic_pid_alive "$(civic_mail_pidfile "$1")" civic-mail; }
+
+# True when an SMTP server on 127.0.0.1:PORT answers a NOOP.
+civic_mail_answers() {
+	curl -s -o /dev/null --max-time 2 "smtp://127.0.0.1:$1/" -X NOOP
+}
+
+# civic_mail_start VAR PORT: the catcher for the stack on PORT (it
+# listens on PORT+2). Running and answering there: no-op; otherwise
+# (re)started. Returns once it answers (~10 s at most).
+civic_mail_start() {
+	local var=$1 port=$(($2 + 2)) pidfile i
+	pidfile=$(civic_mail_pidfile "$var")
+	if civic_mail_running "$var"; then
+		civic_mail_answers "$port" && return 0
+		civic_log "the mail catcher does not answer on port $port, restarting it"
+		civic_mail_stop "$var"
+	fi
+	mkdir -p "$var/run" "$var/log" "$var/mail"
+	chmod 0700 "$var/mail"
+	rm -f "$pidfile"
+	civic_log "starting the development mail catcher on 127.0.0.1:$port (mail in $var/mail/)"
+	setsid -f "$CIVIC_PY" "$CIVIC_REPO/scripts/lib/mail-catcher.py" --port "$port" \
+		--data-dir "$var/mail" --pid-file "$pidfile" \
+		</dev/null >>"$var/log/mail-catcher.log" 2>&1 8>&- 9>&-
+	for ((i = 0; i < 100; i++)); do
+		civic_mail_running "$var" && civic_mail_answers "$port" && return 0
+		sleep 0.1
+	done
+	tail -n 20 "$var/log/mail-catcher.log" >&2 2>/dev/null || true
+	civic_die "the mail catcher did not start, see $var/log/mail-catcher.log"
+}
+
+civic_mail_stop() { civic_stop_pid "$(civic_mail_pidfile "$1")" civic-mail "mail catcher"; }
+
+# ----------------------------------------------------------- dispatcher
+# scripts/run keeps `civic-dispatch --loop` running in the background (a
+# deployment runs one civic-dispatch per minute from cron instead). The
+# tests never start it: they run civic-dispatch themselves, one run at a
+# time.
+
+civic_dispatch_pidfile() { printf '%s\n' "$1/run/civic-dispatch.pid"; }
+civic_dispatch_running() { civic_pid_alive "$(civic_dispatch_pidfile "$1")" civic-dispatch; }
+
+# civic_dispatch_start VAR BUILD_DIR: the loop, unless it runs. Restarted
+# when the binary was rebuilt since it started. Skipped with a warning
+# while there is no civic-dispatch binary (it came with issue 4).
+civic_dispatch_start() {
+	local var=$1 bin=$2/src/dispatch/civic-dispatch pidfile i inner
+	pidfile=$(civic_dispatch_pidfile "$var")
+	if [[ ! -x $bin ]]; then
+		civic_log "warning: no $bin, alerts are not dispatched"
+		return 0
+	fi
+	if civic_dispatch_running "$var"; then
+		[[ $bin -nt $pidfile ]] || return 0
+		civic_log "civic-dispatch was rebuilt, restarting it"
+		civic_dispatch_stop "$var"
+	fi
+	mkdir -p "$var/run" "$var/log"
+	rm -f "$pidfile"
+	civic_log "starting civic-dispatch --loop (log: $var/log/dispatch.log)"
+	# setsid -f forks, so its pid is not ours to know: the inner shell
+	# writes its own pid, then execs the dispatcher under that pid.
+	# shellcheck disable=SC2016 # $$, $1 and $2 are the inner shell's
+	inner='echo $$ >"$1"; exec "$2" --loop'
+	CIVIC_CONFIG=$(civic_config_path "$var") setsid -f bash -c "$inner" civic-dispatch \
+		"$pidfile" "$bin" </dev/null >>"$var/log/dispatch.log" 2>&1 8>&- 9>&-
+	for ((i = 0; i < 50; i++)); do
+		civic_dispatch_running "$var" && return 0
+		sleep 0.1
+	done
+	tail -n 20 "$var/log/dispatch.log" >&2 2>/dev/null || true
+	civic_die "civic-dispatch did not start, see $var/log/dispatch.log"
+}
+
+# SIGTERM: the loop finishes its in-flight transfers and exits 0.
+civic_dispatch_stop() { civic_stop_pid "$(civic_dispatch_pidfile "$1")" civic-dispatch civic-dispatch; }
 
 # ---------------------------------------------------------------- admin
 

@@ -187,3 +187,183 @@ def insert_attempt(dispatch_id, attempted_at=None, outcome="failure",
         " response_code, duration_ms, error) VALUES (%s, %s, %s, %s, %s, %s)",
         (dispatch_id, utc(attempted_at), outcome, response_code, duration_ms,
          error))
+
+
+# ------------------------------------------------------------ dispatcher
+# Helpers of the civic-dispatch tests (test_dispatch*.py): bulk rows,
+# reading what the dispatcher wrote, and moving its clock (next attempts
+# and leases into the past) instead of waiting.
+
+FAR_FUTURE = datetime.datetime(2999, 1, 1)
+
+
+def insert_alerts_bulk(country, n, level=4, previous_level=2, fanned_out=True):
+    """n alerts for country in two statements (the 1,000-row tests);
+    returns their ids in order. Their assessments are dated in the
+    1900s, never a country's latest, a second apart from a random start."""
+    start = (datetime.datetime(1900, 1, 1)
+             + datetime.timedelta(seconds=secrets.randbelow(2 * 10**9)))
+    stamps = [start + datetime.timedelta(seconds=i) for i in range(n)]
+    conn = connection()
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO risk_assessments (country, level, score, summary,"
+            " factors, source, assessed_at, imported_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP())",
+            [(country, level, level * 20 - 10, "bulk test assessment",
+              json.dumps(["test"]), "tests/integration", t) for t in stamps])
+        cur.execute("SELECT id FROM risk_assessments WHERE country = %s AND"
+                    " assessed_at BETWEEN %s AND %s ORDER BY assessed_at",
+                    (country, stamps[0], stamps[-1]))
+        assessments = [r[0] for r in cur.fetchall()]
+        assert len(assessments) == n, (len(assessments), n)
+        now = utc()
+        cur.executemany(
+            "INSERT INTO alerts (stream, assessment_id, level, previous_level,"
+            " created_at, fanned_out_at) VALUES (%s, %s, %s, %s, %s, %s)",
+            [("risk:" + country, a, level, previous_level, now,
+              now if fanned_out else None) for a in assessments])
+        cur.execute("SELECT id FROM alerts WHERE assessment_id IN (%s) ORDER BY id"
+                    % ",".join(["%s"] * n), assessments)
+        return [r[0] for r in cur.fetchall()]
+
+
+def insert_dispatches_bulk(alert_ids, destination_id, account_id):
+    """One pending, due dispatch per alert to destination_id; returns the
+    dispatch ids in alert order."""
+    now = utc()
+    with connection().cursor() as cur:
+        cur.executemany(
+            "INSERT INTO alert_dispatches (alert_id, destination_id, account_id,"
+            " status, attempts, next_attempt_at, created_at)"
+            " VALUES (%s, %s, %s, 'pending', 0, %s, %s)",
+            [(a, destination_id, account_id, now, now) for a in alert_ids])
+        cur.execute("SELECT id FROM alert_dispatches WHERE destination_id = %%s"
+                    " AND alert_id IN (%s) ORDER BY alert_id"
+                    % ",".join(["%s"] * len(alert_ids)), (destination_id, *alert_ids))
+        return [r[0] for r in cur.fetchall()]
+
+
+def unfanned_alert(country, level, previous_level=None):
+    """An alert the dispatcher has not fanned out yet (fanned_out_at
+    NULL), as risk import writes it; returns its id."""
+    alert = insert_alert(country, level, previous_level)
+    execute("UPDATE alerts SET fanned_out_at = NULL WHERE id = %s", (alert,))
+    return alert
+
+
+def _dicts(sql, params=()):
+    with connection().cursor(pymysql.cursors.DictCursor) as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def dispatch(dispatch_id):
+    """The alert_dispatches row as a dict (None if there is none)."""
+    rows = _dicts("SELECT * FROM alert_dispatches WHERE id = %s", (dispatch_id,))
+    return rows[0] if rows else None
+
+
+def dispatches_of(destination_id=None, alert_id=None):
+    """Rows of one destination and/or alert, by id."""
+    return _dicts("SELECT * FROM alert_dispatches WHERE (%s IS NULL OR destination_id = %s)"
+                  " AND (%s IS NULL OR alert_id = %s) ORDER BY id",
+                  (destination_id, destination_id, alert_id, alert_id))
+
+
+def attempts(dispatch_id):
+    """Its dispatch_attempts rows as dicts, oldest first."""
+    return _dicts("SELECT * FROM dispatch_attempts WHERE dispatch_id = %s ORDER BY id",
+                  (dispatch_id,))
+
+
+def destination(destination_id):
+    rows = _dicts("SELECT * FROM alert_destinations WHERE id = %s", (destination_id,))
+    return rows[0] if rows else None
+
+
+def webhook_check(destination_id):
+    rows = _dicts("SELECT * FROM webhook_checks WHERE destination_id = %s",
+                  (destination_id,))
+    return rows[0] if rows else None
+
+
+def mails(account_id=None, to_address=None, purpose=None):
+    """mail_queue rows as dicts, by id."""
+    return _dicts("SELECT * FROM mail_queue WHERE (%s IS NULL OR account_id = %s)"
+                  " AND (%s IS NULL OR to_address = %s) AND (%s IS NULL OR purpose = %s)"
+                  " ORDER BY id",
+                  (account_id, account_id, to_address, to_address, purpose, purpose))
+
+
+def alerts_today(account_id):
+    """account_alerts_daily.alerts of account_id for today (UTC), 0 if none."""
+    rows = query("SELECT alerts FROM account_alerts_daily WHERE account_id = %s"
+                 " AND day = UTC_DATE()", (account_id,))
+    return rows[0][0] if rows else 0
+
+
+def activate_webhook(destination_id):
+    """Makes a webhook destination created through the API active as its
+    verification would, and marks its check verified, so the dispatcher
+    sends it no verification event."""
+    execute("UPDATE alert_destinations SET status = 'active', verified_at = UTC_TIMESTAMP()"
+            " WHERE id = %s", (destination_id,))
+    execute("UPDATE webhook_checks SET status = 'verified', verified_at = UTC_TIMESTAMP()"
+            " WHERE destination_id = %s", (destination_id,))
+
+
+def set_identifier(destination_id, identifier):
+    """Points a destination somewhere else (the API would refuse some
+    targets outright; the dispatcher must refuse them by itself)."""
+    execute("UPDATE alert_destinations SET identifier = %s WHERE id = %s",
+            (identifier, destination_id))
+
+
+def set_failing_since(destination_id, when):
+    """when: a datetime, a timedelta from now, or None (clears it)."""
+    execute("UPDATE alert_destinations SET failing_since = %s WHERE id = %s",
+            (utc(when) if when is not None else None, destination_id))
+
+
+def make_due(dispatch_ids=(), mail_ids=(), check_destinations=()):
+    """next_attempt_at of the given rows a second in the past: the next
+    run finds them due without the test waiting for the retry delay."""
+    past = utc(datetime.timedelta(seconds=-1))
+    for table, key, ids in (("alert_dispatches", "id", dispatch_ids),
+                            ("mail_queue", "id", mail_ids),
+                            ("webhook_checks", "destination_id", check_destinations)):
+        if ids:
+            execute("UPDATE %s SET next_attempt_at = %%s WHERE %s IN (%s)"
+                    % (table, key, ",".join(["%s"] * len(ids))), (past, *ids))
+
+
+def expire_leases(dispatch_ids):
+    """lease_until of the given dispatches a second in the past, as if the
+    lease had run out (what a run killed mid-send leaves behind)."""
+    if dispatch_ids:
+        execute("UPDATE alert_dispatches SET lease_until = %%s WHERE lease_until IS NOT NULL"
+                " AND id IN (%s)" % ",".join(["%s"] * len(dispatch_ids)),
+                (utc(datetime.timedelta(seconds=-1)), *dispatch_ids))
+
+
+def park_everything():
+    """Takes every row that exists now out of the dispatcher's reach.
+
+    civic-dispatch works on the whole database, and the rest of the suite
+    leaves pending dispatches, queued mails, webhook checks, new alerts
+    and live subscriptions (to destinations such as hooks.example.org)
+    behind. A dispatcher test calls this first, so that a run sends only
+    what the test itself then creates: due rows are moved to the year
+    2999, alerts are marked fanned out, subscriptions are cancelled.
+    Earlier tests are finished with these rows, and every later test
+    creates its own."""
+    far = FAR_FUTURE
+    execute("UPDATE alerts SET fanned_out_at = UTC_TIMESTAMP() WHERE fanned_out_at IS NULL")
+    execute("UPDATE alert_subscriptions SET cancelled_at = UTC_TIMESTAMP()"
+            " WHERE cancelled_at IS NULL")
+    execute("UPDATE alert_dispatches SET next_attempt_at = %s"
+            " WHERE status IN ('pending', 'retrying')", (far,))
+    execute("UPDATE mail_queue SET next_attempt_at = %s WHERE status = 'pending'", (far,))
+    execute("UPDATE webhook_checks SET next_attempt_at = %s WHERE status = 'pending'", (far,))
+    execute("UPDATE alert_destinations SET failing_since = NULL WHERE failing_since IS NOT NULL")
