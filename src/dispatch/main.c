@@ -227,6 +227,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "civic-dispatch: out of memory\n");
 		return 1;
 	}
+	civic_db_read_committed(d.db);
 	if (!(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS))
 		civic_log_warn("libcurl resolves names synchronously: DNS ignores the timeouts");
 	do {

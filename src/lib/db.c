@@ -25,6 +25,7 @@ struct civic_db {
 	struct cached cache[STMT_CACHE];
 	size_t ncached;
 	bool in_tx;
+	bool read_committed;
 	time_t last_used;
 	unsigned last_errno;
 };
@@ -43,6 +44,11 @@ struct civic_db *civic_db_new(const struct civic_config *cfg)
 	if (db)
 		db->cfg = cfg;
 	return db;
+}
+
+void civic_db_read_committed(struct civic_db *db)
+{
+	db->read_committed = true;
 }
 
 static void disconnect(struct civic_db *db)
@@ -84,6 +90,9 @@ static enum civic_err connect_db(struct civic_db *db)
 	mysql_optionsv(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
 	mysql_optionsv(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_optionsv(db->conn, MYSQL_INIT_COMMAND, init);
+	if (db->read_committed)
+		mysql_optionsv(db->conn, MYSQL_INIT_COMMAND,
+		               "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
 	if (!mysql_real_connect(db->conn, c->db_socket ? NULL : c->db_host, c->db_user,
 	                        c->db_password, c->db_name, c->db_port, c->db_socket,
 	                        CLIENT_MULTI_RESULTS)) {

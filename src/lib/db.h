@@ -54,6 +54,13 @@ struct civic_rows {
 struct civic_db *civic_db_new(const struct civic_config *cfg);
 void civic_db_free(struct civic_db *db);
 
+/* Every connection of db, from the next one on, runs its transactions
+ * at READ COMMITTED instead of REPEATABLE READ: locking reads then lock
+ * only the rows they return, without gap locks. For the dispatcher,
+ * whose claims (SELECT … FOR UPDATE SKIP LOCKED) run beside other runs'
+ * claims and updates. Call it before the first statement. */
+void civic_db_read_committed(struct civic_db *db);
+
 /* Runs one prepared statement. out may be NULL when no rows are wanted;
  * otherwise *out is set (also for zero rows) and freed by the caller
  * with civic_rows_free. Errors: CIVIC_E_UNAVAILABLE (server down or
