@@ -586,30 +586,42 @@ civic_gateway_answers() {
 	[[ $code == 200 ]]
 }
 
-# civic_gateway_start VAR PORT: the gateway for the stack on PORT (it
-# listens on PORT+1). Running and answering there: no-op; otherwise
-# (re)started. Returns once it answers (~10 s at most).
-civic_gateway_start() {
-	local var=$1 port=$(($2 + 1)) pidfile i
-	pidfile=$(civic_gateway_pidfile "$var")
-	if civic_gateway_running "$var"; then
-		civic_gateway_answers "$port" && return 0
-		civic_log "the WhatsApp gateway does not answer on port $port, restarting it"
-		civic_gateway_stop "$var"
+# civic_service_start KIND LABEL VAR PORT SCRIPT ARGS...: a development
+# service (scripts/lib/SCRIPT, detached, log in VAR/log/) listening on
+# 127.0.0.1:PORT, with its civic_KIND_running/_answers/_stop/_pidfile
+# functions. Running and answering: no-op; otherwise (re)started.
+# Returns once it answers (~10 s at most).
+civic_service_start() {
+	local kind=$1 label=$2 var=$3 port=$4 script=$5 pidfile log i
+	shift 5
+	pidfile=$("civic_${kind}_pidfile" "$var")
+	log=$var/log/${script%.py}.log
+	if "civic_${kind}_running" "$var"; then
+		"civic_${kind}_answers" "$port" && return 0
+		civic_log "the $label does not answer on port $port, restarting it"
+		"civic_${kind}_stop" "$var"
 	fi
-	[[ -s $var/secrets/whatsapp.token ]] || civic_die "no $var/secrets/whatsapp.token (civic_secrets first)"
-	mkdir -p "$var/run" "$var/log" "$var/whatsapp"
+	mkdir -p "$var/run" "$var/log"
 	rm -f "$pidfile"
-	civic_log "starting the development WhatsApp gateway on 127.0.0.1:$port"
-	setsid -f "$CIVIC_PY" "$CIVIC_REPO/scripts/lib/whatsapp-gateway.py" --port "$port" \
-		--token-file "$var/secrets/whatsapp.token" --data-dir "$var/whatsapp" \
-		--pid-file "$pidfile" </dev/null >>"$var/log/whatsapp-gateway.log" 2>&1 8>&- 9>&-
+	civic_log "starting the development $label on 127.0.0.1:$port"
+	setsid -f "$CIVIC_PY" "$CIVIC_REPO/scripts/lib/$script" --port "$port" \
+		--pid-file "$pidfile" "$@" </dev/null >>"$log" 2>&1 8>&- 9>&-
 	for ((i = 0; i < 100; i++)); do
-		civic_gateway_running "$var" && civic_gateway_answers "$port" && return 0
+		"civic_${kind}_running" "$var" && "civic_${kind}_answers" "$port" && return 0
 		sleep 0.1
 	done
-	tail -n 20 "$var/log/whatsapp-gateway.log" >&2 2>/dev/null || true
-	civic_die "the WhatsApp gateway did not start, see $var/log/whatsapp-gateway.log"
+	tail -n 20 "$log" >&2 2>/dev/null || true
+	civic_die "the $label did not start, see $log"
+}
+
+# civic_gateway_start VAR PORT: the gateway for the stack on PORT (it
+# listens on PORT+1).
+civic_gateway_start() {
+	local var=$1
+	[[ -s $var/secrets/whatsapp.token ]] || civic_die "no $var/secrets/whatsapp.token (civic_secrets first)"
+	mkdir -p "$var/whatsapp"
+	civic_service_start gateway "WhatsApp gateway" "$var" $(($2 + 1)) whatsapp-gateway.py \
+		--token-file "$var/secrets/whatsapp.token" --data-dir "$var/whatsapp"
 }
 
 civic_gateway_stop() { civic_stop_pid "$(civic_gateway_pidfile "$1")" civic-whatsapp "WhatsApp gateway"; }
@@ -628,29 +640,13 @@ civic_mail_answers() {
 }
 
 # civic_mail_start VAR PORT: the catcher for the stack on PORT (it
-# listens on PORT+2). Running and answering there: no-op; otherwise
-# (re)started. Returns once it answers (~10 s at most).
+# listens on PORT+2; mail in VAR/mail/).
 civic_mail_start() {
-	local var=$1 port=$(($2 + 2)) pidfile i
-	pidfile=$(civic_mail_pidfile "$var")
-	if civic_mail_running "$var"; then
-		civic_mail_answers "$port" && return 0
-		civic_log "the mail catcher does not answer on port $port, restarting it"
-		civic_mail_stop "$var"
-	fi
-	mkdir -p "$var/run" "$var/log" "$var/mail"
+	local var=$1
+	mkdir -p "$var/mail"
 	chmod 0700 "$var/mail"
-	rm -f "$pidfile"
-	civic_log "starting the development mail catcher on 127.0.0.1:$port (mail in $var/mail/)"
-	setsid -f "$CIVIC_PY" "$CIVIC_REPO/scripts/lib/mail-catcher.py" --port "$port" \
-		--data-dir "$var/mail" --pid-file "$pidfile" \
-		</dev/null >>"$var/log/mail-catcher.log" 2>&1 8>&- 9>&-
-	for ((i = 0; i < 100; i++)); do
-		civic_mail_running "$var" && civic_mail_answers "$port" && return 0
-		sleep 0.1
-	done
-	tail -n 20 "$var/log/mail-catcher.log" >&2 2>/dev/null || true
-	civic_die "the mail catcher did not start, see $var/log/mail-catcher.log"
+	civic_service_start mail "mail catcher" "$var" $(($2 + 2)) mail-catcher.py \
+		--data-dir "$var/mail"
 }
 
 civic_mail_stop() { civic_stop_pid "$(civic_mail_pidfile "$1")" civic-mail "mail catcher"; }

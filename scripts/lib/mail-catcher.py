@@ -32,7 +32,6 @@ Debian's python3-aiosmtpd; otherwise the standard library.
 
 import argparse
 import asyncio
-import ctypes
 import itertools
 import os
 import signal
@@ -41,6 +40,8 @@ import threading
 import time
 
 from aiosmtpd.smtp import SMTP
+
+from procname import set_process_name
 
 # A dispatcher mail is a few tens of KiB; anything near this is a bug.
 DATA_MAX = 10 * 1024 * 1024
@@ -100,15 +101,6 @@ class Catcher:
             f.write(content)
         os.replace(tmp, os.path.join(self.data_dir, name))
         return name
-
-
-def set_process_name(name):
-    """comm = name, so scripts can tell this process from another python3."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
-    except (OSError, AttributeError):
-        pass
 
 
 def main():

@@ -23,7 +23,6 @@ starts and stops it (civic_gateway_start / civic_gateway_stop).
 """
 
 import argparse
-import ctypes
 import hashlib
 import hmac
 import json
@@ -35,6 +34,8 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from procname import set_process_name
 
 INVITE_RE = re.compile(r"^https://chat\.whatsapp\.com/([A-Za-z0-9]{16,32})$")
 BODY_MAX = 64 * 1024
@@ -160,15 +161,6 @@ class Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": "body must be a JSON object"})
             return
         self._send(*routes[self.path](self.server.gateway, body))
-
-
-def set_process_name(name):
-    """comm = name, so scripts can tell this process from another python3."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
-    except (OSError, AttributeError):
-        pass
 
 
 def main():

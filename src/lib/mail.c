@@ -3,46 +3,20 @@
 #include <sodium.h>
 #include <string.h>
 
-/* Length of the UTF-8 character starting at s (1..4), 0 when invalid
- * (overlong forms, surrogates and values past U+10FFFF included). */
-static size_t utf8_char(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n, i;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
+#include "input.h"
 
 bool civic_mail_header_ok(const char *v)
 {
 	const unsigned char *s = (const unsigned char *)v;
-	size_t i = 0, n;
+	size_t i = 0, n, len;
+	unsigned cp;
 
-	if (v == NULL || strlen(v) > CIVIC_MAIL_HEADER_MAX)
+	if (v == NULL || (len = strlen(v)) > CIVIC_MAIL_HEADER_MAX)
 		return false;
-	while (s[i]) {
+	while (i < len) {
 		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
 			return false;
-		if ((n = utf8_char(s + i)) == 0)
+		if ((n = civic_utf8_next(s + i, len - i, &cp)) == 0)
 			return false;
 		i += n;
 	}
@@ -79,15 +53,19 @@ bool civic_mail_encode_header(const char *v, struct civic_buf *out)
 {
 	const unsigned char *s = (const unsigned char *)v;
 	char b64[sodium_base64_ENCODED_LEN(WORD_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-	size_t i = 0, start, n;
+	size_t i = 0, start, n, len;
+	unsigned cp;
 
 	if (!civic_mail_header_ok(v))
 		return false;
 	if (printable_ascii(v))
 		return civic_buf_adds(out, v);
-	while (s[i]) {
+	len = strlen(v);
+	while (i < len) {
 		start = i;
-		while (s[i] && (n = utf8_char(s + i)) != 0 && i - start + n <= WORD_BYTES)
+		/* Valid UTF-8 (checked above): n > 0 while i < len. */
+		while (i < len && (n = civic_utf8_next(s + i, len - i, &cp)) != 0 &&
+		       i - start + n <= WORD_BYTES)
 			i += n;
 		sodium_bin2base64(b64, sizeof(b64), s + start, i - start,
 		                  sodium_base64_VARIANT_ORIGINAL);
