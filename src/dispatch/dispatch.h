@@ -40,6 +40,7 @@ struct dispatcher {
 	CURLM *multi;
 	long inflight;
 	bool verbose;
+	bool loop;                /* --loop: idle runs are not logged */
 	struct dispatch_counts n;
 };
 

@@ -173,6 +173,9 @@ static bool run(struct dispatcher *d)
 		sleep(due > 1 ? (unsigned)due : 1);
 		next_claim = 0;
 	}
+	/* --loop runs every 5 s: an idle run there is not worth a line. */
+	if (d->loop && memcmp(&d->n, &(struct dispatch_counts){0}, sizeof(d->n)) == 0)
+		return db_ok;
 	civic_log_info("run: fanned out %ld alerts (%ld dispatches, %ld over quota); delivered %ld,"
 	               " retrying %ld, failed %ld; mails sent %ld; webhooks verified %ld",
 	               d->n.alerts, d->n.dispatches, d->n.over_quota, d->n.delivered,
@@ -190,13 +193,13 @@ int main(int argc, char **argv)
 	};
 	struct civic_config cfg;
 	struct dispatcher d = {.cfg = &cfg};
-	bool loop = false, ok = true;
+	bool ok = true;
 	char err[512];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'l')
-			loop = true;
+			d.loop = true;
 		else if (c == 'v')
 			d.verbose = true;
 		else if (c == 'h')
@@ -233,9 +236,9 @@ int main(int argc, char **argv)
 	do {
 		memset(&d.n, 0, sizeof(d.n));
 		ok = run(&d);
-		for (int s = 0; loop && !stopping && s < LOOP_PAUSE; s++)
+		for (int s = 0; d.loop && !stopping && s < LOOP_PAUSE; s++)
 			sleep(1);
-	} while (loop && !stopping);
+	} while (d.loop && !stopping);
 	curl_multi_cleanup(d.multi);
 	civic_db_free(d.db);
 	civic_countries_free();

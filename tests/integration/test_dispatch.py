@@ -481,8 +481,14 @@ def test_exit_status_on_usage_config_and_database_errors(tmp_path):
     assert du.run(nodb, expect_rc=None, timeout=60).rc == 3
 
 
-def test_loop_runs_until_sigterm(tmp_path):
+def test_loop_delivers_later_rows_and_stops_on_sigterm(client, receiver, tmp_path):
+    r = receiver()
+    dest, _ = du.active_webhook(client, r.url())
     loop = du.Dispatcher(du.quick_config(tmp_path), args=["--loop"])
+    time.sleep(1.5)  # a few idle passes: --loop logs no line for them
+    assert not du.SUMMARY_RE.search(loop._stderr()), loop._stderr()
+    row = due_dispatch(client, dest)  # queued while the loop runs
+    r.wait_for(1, timeout=30)
     deadline = time.time() + 30
     while time.time() < deadline and not du.SUMMARY_RE.search(loop._stderr()):
         time.sleep(0.1)
@@ -491,3 +497,5 @@ def test_loop_runs_until_sigterm(tmp_path):
     result = loop.wait(timeout=15)
     assert result.rc == 0, result
     assert result.seconds < 30, result
+    assert set(r.by_webhook_id()) == {"msg_%d" % row}
+    assert dbutil.dispatch(row)["status"] == "delivered"
