@@ -126,6 +126,10 @@ bool transfer_start(struct dispatcher *d, struct job *job);
 /* Reads the outcome of a transfer the multi handle reports as done. */
 void transfer_finish(struct dispatcher *d, struct job *job, CURLcode rc);
 
+/* Sets the attempt's error text; permanent: no retry either. */
+void job_error(struct job *job, bool permanent, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Appends one header line to job->headers; false when out of memory. */
 bool job_header(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -5,7 +5,6 @@
  * template layer; whatsapp/<kind>.txt). */
 #include "dispatch.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,18 +14,6 @@
 #include "webhook_secret.h"
 
 #define SUBJECT_PREFIX "Subject:"
-
-static void fail(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fail(struct job *job, const char *fmt, ...)
-{
-	va_list ap;
-
-	job->permanent = true;
-	va_start(ap, fmt);
-	vsnprintf(job->error, sizeof(job->error), fmt, ap);
-	va_end(ap);
-}
 
 /* The data the templates see: the event's fields, the destination's
  * label and the deployment's base URL. */
@@ -51,7 +38,7 @@ static bool render(const struct dispatcher *d, struct job *job, json_object *ctx
 	if (civic_template_render_file(dir, name, ctx, out, err, sizeof(err)))
 		return true;
 	civic_log_error("template %s/%s: %s", sub, name, err);
-	fail(job, "template %s cannot be rendered", name);
+	job_error(job, true, "template %s cannot be rendered", name);
 	return false;
 }
 
@@ -64,7 +51,8 @@ static bool split_subject(struct job *job)
 
 	if (strncmp(text, SUBJECT_PREFIX, strlen(SUBJECT_PREFIX)) != 0 ||
 	    (eol = strchr(text, '\n')) == NULL) {
-		fail(job, "template %s.txt does not start with a Subject: line", job->template);
+		job_error(job, true, "template %s.txt does not start with a Subject: line",
+		          job->template);
 		return false;
 	}
 	body = eol + 1;
@@ -76,7 +64,7 @@ static bool split_subject(struct job *job)
 	civic_buf_reset(&job->subject);
 	if (!civic_buf_add(&job->subject, s, (size_t)(eol - s)) ||
 	    !civic_mail_header_ok(civic_buf_str(&job->subject))) {
-		fail(job, "%s", "the subject is not a valid header value (CR/LF or too long)");
+		job_error(job, true, "the subject is not a valid header value (CR/LF or too long)");
 		return false;
 	}
 	civic_buf_init(&rest, job->body.cap);
@@ -98,7 +86,7 @@ static bool crlf(struct job *job, struct civic_buf *b)
 		if ((s[i] == '\n' && (i == 0 || s[i - 1] != '\r') && !civic_buf_add(&out, "\r", 1)) ||
 		    !civic_buf_add(&out, s + i, 1)) {
 			civic_buf_free(&out);
-			fail(job, "%s", "the mail is too large");
+			job_error(job, true, "the mail is too large");
 			return false;
 		}
 	civic_buf_free(b);
@@ -109,7 +97,7 @@ static bool crlf(struct job *job, struct civic_buf *b)
 static bool prepare_mail(struct dispatcher *d, struct job *job, json_object *ctx)
 {
 	if (!civic_mail_address_ok(job->target)) {
-		fail(job, "%s", "not a valid mail address");
+		job_error(job, true, "not a valid mail address");
 		return false;
 	}
 	return render(d, job, ctx, "mail", "txt", &job->body) && split_subject(job) &&
@@ -131,7 +119,7 @@ static bool prepare_webhook(struct job *job)
 	ok = civic_buf_adds(&job->body, s);
 	json_object_put(o);
 	if (!ok)
-		fail(job, "%s", "the payload is too large");
+		job_error(job, true, "the payload is too large");
 	return ok;
 }
 
@@ -143,7 +131,7 @@ bool message_prepare(struct dispatcher *d, struct job *job)
 	if (job->channel == CH_WEBHOOK)
 		return prepare_webhook(job);
 	if ((ctx = template_data(d, job)) == NULL) {
-		snprintf(job->error, sizeof(job->error), "out of memory");
+		job_error(job, false, "out of memory");
 		return false;
 	}
 	if (job->channel == CH_EMAIL)

@@ -17,6 +17,8 @@
 #include "dispatch.h"
 
 #include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,11 +162,21 @@ static struct job *job_new(enum job_kind kind, uint64_t claim, const struct civi
 	return job;
 }
 
+void job_error(struct job *job, bool permanent, const char *fmt, ...)
+{
+	va_list ap;
+
+	job->permanent |= permanent;
+	va_start(ap, fmt);
+	vsnprintf(job->error, sizeof(job->error), fmt, ap);
+	va_end(ap);
+}
+
 /* Marks job as not attempted: it fails at once, without retries. */
 static void skip(struct job *job, const char *why)
 {
-	job->skipped = job->permanent = true;
-	snprintf(job->error, sizeof(job->error), "%s", why);
+	job->skipped = true;
+	job_error(job, true, "%s", why);
 }
 
 static void put_str(json_object *o, const char *k, const char *v)
@@ -246,7 +258,7 @@ static void load_check(struct dispatcher *d, struct job *job, const struct civic
 {
 	load_destination(d, job, r, i);
 	if (job->skipped)
-		snprintf(job->error, sizeof(job->error), "destination no longer pending");
+		job_error(job, false, "destination no longer pending");
 	snprintf(job->msg_id, sizeof(job->msg_id), "msg_check_%lld", (long long)job->id);
 	job->event_type = strdup("destination.verification");
 	job->event_time = strdup(civic_rows_get(r, i, C_CHECK_CREATED) ?: "");
@@ -297,7 +309,7 @@ static void load_mail(struct dispatcher *d, struct job *job, const struct civic_
 	if (civic_email_token_mint(d->db, d->cfg, kinds[k].token, job->account_id,
 	                           job->destination_id, token, &expires) != CIVIC_OK) {
 		/* Not the recipient's fault: try again later. */
-		snprintf(job->error, sizeof(job->error), "could not mint the link token");
+		job_error(job, false, "could not mint the link token");
 		job->skipped = true;
 		return;
 	}

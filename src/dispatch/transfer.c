@@ -71,13 +71,12 @@ static bool start_webhook(struct dispatcher *d, struct job *job)
 	why = civic_outbound_check_url(&d->policy, d->cfg->allow_http_webhooks, job->target, url,
 	                               sizeof(url));
 	if (why) {
-		job->permanent = true;
-		snprintf(job->error, sizeof(job->error), "refused by the outbound policy: %s", why);
+		job_error(job, true, "refused by the outbound policy: %s", why);
 		return false;
 	}
 	if ((h = job->easy = curl_easy_init()) == NULL || !message_sign(job) ||
 	    !job_header(job, "Content-Type: application/json") || !job_header(job, "Expect:")) {
-		snprintf(job->error, sizeof(job->error), "out of memory");
+		job_error(job, false, "out of memory");
 		return false;
 	}
 	common_options(job, h, d->cfg->webhook_timeout);
@@ -163,12 +162,12 @@ static bool start_mail(struct dispatcher *d, struct job *job)
 	CURL *h;
 
 	if (c->smtp_url == NULL || *c->smtp_url == '\0') {
-		snprintf(job->error, sizeof(job->error), "no SMTP server configured ([smtp] url)");
+		job_error(job, false, "no SMTP server configured ([smtp] url)");
 		job->skipped = true;
 		return false;
 	}
 	if (!civic_mail_address_ok(c->smtp_from)) {
-		snprintf(job->error, sizeof(job->error), "[smtp] from is not a valid address");
+		job_error(job, false, "[smtp] from is not a valid address");
 		job->skipped = true;
 		return false;
 	}
@@ -176,8 +175,7 @@ static bool start_mail(struct dispatcher *d, struct job *job)
 	if ((h = job->easy = curl_easy_init()) == NULL ||
 	    (job->rcpt = curl_slist_append(NULL, addr)) == NULL || !mail_headers(d, job) ||
 	    !mail_parts(job, h)) {
-		job->permanent = true;
-		snprintf(job->error, sizeof(job->error), "the mail cannot be built (bad header?)");
+		job_error(job, true, "the mail cannot be built (bad header?)");
 		return false;
 	}
 	common_options(job, h, c->smtp_timeout);
@@ -208,7 +206,7 @@ static bool start_whatsapp(struct dispatcher *d, struct job *job)
 	err = civic_whatsapp_call_init(&job->wa, d->cfg, "/v1/messages", p, why, sizeof(why));
 	json_object_put(p);
 	if (err != CIVIC_OK) {
-		snprintf(job->error, sizeof(job->error), "gateway: %s", why);
+		job_error(job, false, "gateway: %s", why);
 		return false;
 	}
 	job->wa_used = true;
@@ -237,7 +235,7 @@ bool transfer_start(struct dispatcher *d, struct job *job)
 	}
 	if (ok && curl_multi_add_handle(d->multi, job->wa_used ? job->wa.easy : job->easy) !=
 	              CURLM_OK) {
-		snprintf(job->error, sizeof(job->error), "cannot start the transfer");
+		job_error(job, false, "cannot start the transfer");
 		return false;
 	}
 	return ok;
@@ -256,7 +254,7 @@ static void http_error(struct job *job)
 		snippet[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : ' ';
 	}
 	snippet[n] = '\0';
-	snprintf(job->error, sizeof(job->error), "HTTP %ld%s%s%s", job->code,
+	job_error(job, false, "HTTP %ld%s%s%s", job->code,
 	         job->code >= 300 && job->code < 400 ? " (redirects are not followed)" : "",
 	         n ? ": " : "", snippet);
 }
@@ -271,10 +269,10 @@ static void finish_webhook(struct dispatcher *d, struct job *job, CURLcode rc)
 		job->ok = true;
 	} else if (job->guard.refused) {
 		job->code = 0;
-		snprintf(job->error, sizeof(job->error), "refused by the outbound policy: %s",
+		job_error(job, false, "refused by the outbound policy: %s",
 		         job->guard.refused_addr);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(job->error, sizeof(job->error), "timeout after %ld s",
+		job_error(job, false, "timeout after %ld s",
 		         d->cfg->webhook_timeout);
 	} else if (job->code > 0) {
 		http_error(job);
@@ -282,7 +280,7 @@ static void finish_webhook(struct dispatcher *d, struct job *job, CURLcode rc)
 		    curl_easy_getinfo(job->easy, CURLINFO_RETRY_AFTER, &wait) == CURLE_OK && wait > 0)
 			job->retry_after = (long)(wait > 86400 ? 86400 : wait);
 	} else {
-		snprintf(job->error, sizeof(job->error), "connection failed: %s",
+		job_error(job, false, "connection failed: %s",
 		         job->curl_error[0] ? job->curl_error : curl_easy_strerror(rc));
 	}
 }
@@ -295,10 +293,10 @@ static void finish_mail(struct dispatcher *d, struct job *job, CURLcode rc)
 		return;
 	}
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		snprintf(job->error, sizeof(job->error), "SMTP timeout after %ld s",
+		job_error(job, false, "SMTP timeout after %ld s",
 		         d->cfg->smtp_timeout);
 	else
-		snprintf(job->error, sizeof(job->error), "SMTP %ld: %s", job->code,
+		job_error(job, false, "SMTP %ld: %s", job->code,
 		         job->curl_error[0] ? job->curl_error : curl_easy_strerror(rc));
 	/* The mailbox does not exist or is not accepted (550, 551, 553):
 	 * retrying cannot help. Anything else, a 554 or a server's 500 on
@@ -317,7 +315,7 @@ static void finish_whatsapp(struct job *job, CURLcode rc)
 	if (err == CIVIC_OK)
 		job->ok = true;
 	else
-		snprintf(job->error, sizeof(job->error), "gateway %s: %s",
+		job_error(job, false, "gateway %s: %s",
 		         err == CIVIC_E_VALIDATION ? "refused the message" : "failed", why);
 }
 
