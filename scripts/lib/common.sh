@@ -24,7 +24,7 @@ case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
 CIVIC_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libjson-c-dev libjwt-dev libmariadb-dev libcurl4-openssl-dev
-	libsodium-dev libinih-dev zlib1g-dev iso-codes
+	libsodium-dev libinih-dev zlib1g-dev libpwquality-dev cracklib-runtime iso-codes
 	mariadb-server mariadb-client lighttpd
 	python3 python3-pytest python3-aiosmtpd python3-pymysql curl wrk
 )
@@ -34,7 +34,7 @@ CIVIC_RESPONDERS=(
 	civic-token civic-usage civic-pricing-plans civic-profile
 	civic-countries civic-risk-assessments civic-alert-destinations
 	civic-alert-subscriptions civic-alert-dispatches civic-subscriptions
-	civic-notfound
+	civic-notfound civic-console
 )
 
 civic_log() { printf 'civic: %s\n' "$*" >&2; }
@@ -268,6 +268,14 @@ run_seconds = 50
 linger_seconds = 10
 webhook_timeout = 15
 
+[console]
+session_hours = 12
+login_failures_per_account = 5
+login_failures_per_ip = 50
+; high: every development sign-up and every test comes from 127.0.0.1
+signups_per_ip = 1000
+mails_per_account = 3
+
 [paths]
 sql_dir = $CIVIC_REPO/sql
 templates_dir = $CIVIC_REPO/templates
@@ -458,7 +466,8 @@ civic_web_same_env() {
 # restarted.
 civic_web_start() {
 	local var=$1 port=$2 build=$3 bin name i
-	bin=$build/src/endpoints
+	bin=$var/bin
+	civic_web_link_responders "$var" "$build"
 	if civic_web_running "$var"; then
 		if ! civic_web_same_env "$var" "$port" "$build"; then
 			civic_log "lighttpd runs with other settings, restarting it"
@@ -472,7 +481,7 @@ civic_web_start() {
 		fi
 	fi
 	for name in "${CIVIC_RESPONDERS[@]}"; do
-		[[ -x $bin/$name.fcgi ]] || civic_die "missing responder $bin/$name.fcgi (build first)"
+		[[ -x $bin/$name.fcgi ]] || civic_die "missing responder $name.fcgi in $build (build first)"
 	done
 	mkdir -p "$var/run" "$var/log" "$var/www"
 	rm -f "$(civic_web_pidfile "$var")"
@@ -492,11 +501,23 @@ civic_web_start() {
 	civic_web_wait "$var" "$port"
 }
 
+# civic_web_link_responders VAR BUILD: VAR/bin holds a link to every
+# responder of BUILD (src/endpoints and src/console), one folder as in an
+# installed pkglibexecdir, for lighttpd's CIVIC_BIN.
+civic_web_link_responders() {
+	local var=$1 build=$2 f
+	mkdir -p "$var/bin"
+	for f in "$build"/src/endpoints/civic-*.fcgi "$build"/src/console/civic-*.fcgi; do
+		[[ -x $f ]] && ln -sfn "$f" "$var/bin/${f##*/}"
+	done
+	return 0
+}
+
 # civic_web_rebuilt VAR BIN: a responder in BIN is newer than the running
 # lighttpd (its pid file), so the pools still run the old code.
 civic_web_rebuilt() {
 	local newer
-	newer=$(find "$2" -maxdepth 1 -name 'civic-*.fcgi' -newer "$(civic_web_pidfile "$1")" -print -quit)
+	newer=$(find -L "$2" -maxdepth 1 -name 'civic-*.fcgi' -newer "$(civic_web_pidfile "$1")" -print -quit)
 	[[ -n $newer ]]
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "outbound.h"
 #include "paging.h"
+#include "endpoints.h"
 #include "server.h"
 #include "webhook_secret.h"
 #include "whatsapp.h"
@@ -686,7 +687,11 @@ static const struct civic_route routes[] = {
 	 .handler = confirm_destination},
 };
 
+const struct civic_api civic_alert_destinations_api = {"civic-alert-destinations", routes, CIVIC_NELEM(routes)};
+
+#ifndef CIVIC_ROUTES_ONLY
 int main(void)
 {
-	return civic_serve("civic-alert-destinations", routes, CIVIC_NELEM(routes));
+	return civic_serve(civic_alert_destinations_api.program, civic_alert_destinations_api.routes, civic_alert_destinations_api.nroutes);
 }
+#endif

@@ -4,6 +4,7 @@
 
 #include "num.h"
 #include "paging.h"
+#include "endpoints.h"
 #include "server.h"
 #include "timeutil.h"
 
@@ -162,7 +163,11 @@ static const struct civic_route routes[] = {
 	 .scope = CIVIC_SCOPE_DISPATCHES_READ, .handler = list_dispatches, .paged = true},
 };
 
+const struct civic_api civic_alert_dispatches_api = {"civic-alert-dispatches", routes, CIVIC_NELEM(routes)};
+
+#ifndef CIVIC_ROUTES_ONLY
 int main(void)
 {
-	return civic_serve("civic-alert-dispatches", routes, CIVIC_NELEM(routes));
+	return civic_serve(civic_alert_dispatches_api.program, civic_alert_dispatches_api.routes, civic_alert_dispatches_api.nroutes);
 }
+#endif

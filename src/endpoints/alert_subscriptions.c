@@ -5,6 +5,7 @@
 #include "countries.h"
 #include "num.h"
 #include "paging.h"
+#include "endpoints.h"
 #include "server.h"
 
 /* Far more than any integrator needs (every country on two
@@ -328,7 +329,11 @@ static const struct civic_route routes[] = {
 	 .scope = CIVIC_SCOPE_SUBSCRIPTIONS_WRITE, .handler = cancel_subscription},
 };
 
+const struct civic_api civic_alert_subscriptions_api = {"civic-alert-subscriptions", routes, CIVIC_NELEM(routes)};
+
+#ifndef CIVIC_ROUTES_ONLY
 int main(void)
 {
-	return civic_serve("civic-alert-subscriptions", routes, CIVIC_NELEM(routes));
+	return civic_serve(civic_alert_subscriptions_api.program, civic_alert_subscriptions_api.routes, civic_alert_subscriptions_api.nroutes);
 }
+#endif

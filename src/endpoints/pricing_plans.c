@@ -1,5 +1,6 @@
 /* GET /v1/pricing-plans/: the public plans, anonymous allowed. */
 #include "paging.h"
+#include "endpoints.h"
 #include "server.h"
 
 static const char SQL_COUNT_PLANS[] = "SELECT COUNT(*) FROM plans WHERE is_public = 1";
@@ -38,7 +39,11 @@ static const struct civic_route routes[] = {
 	 .handler = list_plans, .paged = true},
 };
 
+const struct civic_api civic_pricing_plans_api = {"civic-pricing-plans", routes, CIVIC_NELEM(routes)};
+
+#ifndef CIVIC_ROUTES_ONLY
 int main(void)
 {
-	return civic_serve("civic-pricing-plans", routes, CIVIC_NELEM(routes));
+	return civic_serve(civic_pricing_plans_api.program, civic_pricing_plans_api.routes, civic_pricing_plans_api.nroutes);
 }
+#endif

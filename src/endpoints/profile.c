@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "paging.h"
+#include "endpoints.h"
 #include "server.h"
 
 static const char SQL_PROFILE[] =
@@ -90,7 +91,11 @@ static const struct civic_route routes[] = {
 	 .handler = update_profile},
 };
 
+const struct civic_api civic_profile_api = {"civic-profile", routes, CIVIC_NELEM(routes)};
+
+#ifndef CIVIC_ROUTES_ONLY
 int main(void)
 {
-	return civic_serve("civic-profile", routes, CIVIC_NELEM(routes));
+	return civic_serve(civic_profile_api.program, civic_profile_api.routes, civic_profile_api.nroutes);
 }
+#endif

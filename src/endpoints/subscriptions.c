@@ -1,6 +1,7 @@
 /* GET /v1/subscriptions/: the caller's billing subscriptions, newest
  * first, each with its payment events (newest first). */
 #include "paging.h"
+#include "endpoints.h"
 #include "server.h"
 
 #define RFC3339(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s+00:00')"
@@ -74,7 +75,11 @@ static const struct civic_route routes[] = {
 	 .scope = CIVIC_SCOPE_BILLING_READ, .handler = list_subscriptions, .paged = true},
 };
 
+const struct civic_api civic_subscriptions_api = {"civic-subscriptions", routes, CIVIC_NELEM(routes)};
+
+#ifndef CIVIC_ROUTES_ONLY
 int main(void)
 {
-	return civic_serve("civic-subscriptions", routes, CIVIC_NELEM(routes));
+	return civic_serve(civic_subscriptions_api.program, civic_subscriptions_api.routes, civic_subscriptions_api.nroutes);
 }
+#endif

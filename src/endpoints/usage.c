@@ -1,6 +1,7 @@
 /* GET /v1/usage/: plan, limits and today's usage per application. Never
  * counted against the quota, and answers while the quota is exhausted. */
 #include "paging.h"
+#include "endpoints.h"
 #include "server.h"
 #include "timeutil.h"
 
@@ -82,7 +83,11 @@ static const struct civic_route routes[] = {
 	 .handler = get_usage},
 };
 
+const struct civic_api civic_usage_api = {"civic-usage", routes, CIVIC_NELEM(routes)};
+
+#ifndef CIVIC_ROUTES_ONLY
 int main(void)
 {
-	return civic_serve("civic-usage", routes, CIVIC_NELEM(routes));
+	return civic_serve(civic_usage_api.program, civic_usage_api.routes, civic_usage_api.nroutes);
 }
+#endif

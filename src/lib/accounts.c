@@ -62,30 +62,64 @@ bool civic_app_valid_name(const char *name)
 	return civic_valid_text(name, CIVIC_NAME_MAX);
 }
 
+bool civic_email_lower(const char *email, char out[255])
+{
+	size_t n;
+
+	/* civic_valid_email admits ASCII only and at most 254 bytes. */
+	if (email == NULL || !civic_valid_email(email) || (n = strlen(email)) >= 255)
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (email[i] >= 'A' && email[i] <= 'Z') ? (char)(email[i] - 'A' + 'a') : email[i];
+	return true;
+}
+
+_Static_assert(crypto_pwhash_STRBYTES == 128, "accounts.h says 128");
+
+enum civic_err civic_password_hash(const char *password, char out[128])
+{
+	size_t pwlen = password ? strlen(password) : 0;
+
+	if (pwlen < CIVIC_PASSWORD_MIN || pwlen > CIVIC_PASSWORD_MAX)
+		return CIVIC_E_VALIDATION;
+	/* sodium_init is idempotent; the hash needs the library set up. */
+	if (sodium_init() < 0 ||
+	    crypto_pwhash_str(out, password, pwlen, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return CIVIC_E_INTERNAL;
+	return CIVIC_OK;
+}
+
+bool civic_password_verify(const char *hash, const char *password)
+{
+	static char dummy[crypto_pwhash_STRBYTES];
+	size_t pwlen = password ? strlen(password) : 0;
+
+	if (password == NULL || pwlen > CIVIC_PASSWORD_MAX)
+		return false;
+	/* No hash (no such account): spend the same time on a hash of
+	 * nothing, so the answer's timing does not tell. */
+	if (hash == NULL) {
+		if (dummy[0] == '\0' && civic_password_hash("not a password at all", dummy) != CIVIC_OK)
+			return false;
+		int spent = crypto_pwhash_str_verify(dummy, password, pwlen);
+		(void)spent;
+		return false;
+	}
+	return crypto_pwhash_str_verify(hash, password, pwlen) == 0;
+}
+
 enum civic_err civic_account_create(struct civic_db *db, const char *email, const char *password,
                                     const char *plan_slug, bool verified, int64_t *id)
 {
 	char lower[255], hash[crypto_pwhash_STRBYTES];
 	struct civic_rows *r = NULL;
 	enum civic_err err;
-	size_t n, pwlen;
 
-	if (email == NULL || password == NULL || !civic_valid_email(email))
+	if (!civic_email_lower(email, lower))
 		return CIVIC_E_VALIDATION;
-	pwlen = strlen(password);
-	if (pwlen < CIVIC_PASSWORD_MIN || pwlen > CIVIC_PASSWORD_MAX)
-		return CIVIC_E_VALIDATION;
-	/* civic_valid_email admits ASCII only and at most 254 bytes. */
-	n = strlen(email);
-	if (n >= sizeof(lower))
-		return CIVIC_E_VALIDATION;
-	for (size_t i = 0; i <= n; i++)
-		lower[i] = (email[i] >= 'A' && email[i] <= 'Z') ? (char)(email[i] - 'A' + 'a') : email[i];
-	/* sodium_init is idempotent; the hash needs the library set up. */
-	if (sodium_init() < 0 ||
-	    crypto_pwhash_str(hash, password, pwlen, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		return CIVIC_E_INTERNAL;
+	if ((err = civic_password_hash(password, hash)) != CIVIC_OK)
+		return err;
 	struct civic_param p[] = {
 		CIVIC_PSTR(lower),
 		CIVIC_PSTR(hash),

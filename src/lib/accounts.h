@@ -26,6 +26,21 @@ bool civic_valid_text(const char *s, size_t max_chars);
  * key names. */
 bool civic_app_valid_name(const char *name);
 
+/* email, checked with civic_valid_email, lower-cased into out (how
+ * accounts store it). False when it is not a valid address. */
+bool civic_email_lower(const char *email, char out[255]);
+
+/* The argon2id hash (libsodium crypto_pwhash_str, interactive limits)
+ * of password into out (crypto_pwhash_STRBYTES = 128 bytes).
+ * CIVIC_E_VALIDATION when password is not CIVIC_PASSWORD_MIN..MAX bytes,
+ * CIVIC_E_INTERNAL when memory is short. */
+enum civic_err civic_password_hash(const char *password, char out[128]);
+
+/* True when password matches hash (constant time inside libsodium).
+ * hash NULL (no such account, or no password set) spends as long on a
+ * dummy hash and answers false, so timing tells nothing. */
+bool civic_password_verify(const char *hash, const char *password);
+
 /* Creates an account. email must pass civic_valid_email and is stored
  * lower-cased; password is CIVIC_PASSWORD_MIN..MAX bytes and stored as
  * an argon2id hash (crypto_pwhash_str, interactive limits). plan_slug

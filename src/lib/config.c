@@ -128,6 +128,17 @@ static int on_value(void *user, const char *sec, const char *name, const char *v
 		c->webhook_timeout = (long)n;
 	else if (IS("billing", "grace_days") && civic_num_parse_str(value, 0, 90, &n))
 		c->billing_grace_days = (long)n;
+	else if (IS("console", "session_hours") && civic_num_parse_str(value, 1, 720, &n))
+		c->console_session_hours = (long)n;
+	else if (IS("console", "login_failures_per_account") &&
+	         civic_num_parse_str(value, 1, 1000, &n))
+		c->console_login_failures_account = (long)n;
+	else if (IS("console", "login_failures_per_ip") && civic_num_parse_str(value, 1, 1000000, &n))
+		c->console_login_failures_ip = (long)n;
+	else if (IS("console", "signups_per_ip") && civic_num_parse_str(value, 1, 1000000, &n))
+		c->console_signups_ip = (long)n;
+	else if (IS("console", "mails_per_account") && civic_num_parse_str(value, 1, 100, &n))
+		c->console_mails_account = (long)n;
 	else if (IS("paths", "sql_dir"))
 		set_str(&c->sql_dir, value);
 	else if (IS("paths", "templates_dir"))
@@ -254,6 +265,11 @@ bool civic_config_load(const char *path, bool need_secrets, struct civic_config 
 	cfg->dispatch_run_seconds = 50;
 	cfg->dispatch_linger = 10;
 	cfg->webhook_timeout = 15;
+	cfg->console_session_hours = 12;
+	cfg->console_login_failures_account = 5;
+	cfg->console_login_failures_ip = 50;
+	cfg->console_signups_ip = 10;
+	cfg->console_mails_account = 3;
 	line = ini_parse(path, on_value, &r);
 	if (line < 0) {
 		snprintf(err, errlen, "cannot read config file %s", path);

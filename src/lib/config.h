@@ -58,6 +58,12 @@ struct civic_config {
 	long webhook_timeout;       /* seconds per webhook delivery, default 15 */
 	/* [billing] */
 	long billing_grace_days;  /* past_due before demotion, default 7 */
+	/* [console]: the web console's session and throttles */
+	long console_session_hours;          /* session lifetime, default 12 */
+	long console_login_failures_account; /* per address per 15 min, default 5 */
+	long console_login_failures_ip;      /* per client address per 15 min, default 50 */
+	long console_signups_ip;             /* per client address per hour, default 10 */
+	long console_mails_account;          /* verify/reset mails per address per hour, default 3 */
 	/* [paths] */
 	char *sql_dir;
 	char *templates_dir;

@@ -16,6 +16,7 @@ void civic_response_init(struct civic_response *r)
 void civic_response_reset(struct civic_response *r)
 {
 	r->status = 200;
+	r->content_type = NULL;
 	civic_buf_reset(&r->headers);
 	civic_buf_reset(&r->body);
 }
@@ -107,6 +108,15 @@ bool civic_response_error(struct civic_response *r, enum civic_err e, const char
 	return ok;
 }
 
+bool civic_response_body(struct civic_response *r, int status, const char *content_type,
+                         const char *data, size_t len)
+{
+	r->status = status;
+	r->content_type = content_type;
+	civic_buf_reset(&r->body);
+	return civic_buf_add(&r->body, data, len);
+}
+
 void civic_response_empty(struct civic_response *r, int status)
 {
 	r->status = status;
@@ -119,6 +129,7 @@ const char *civic_status_text(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 303: return "See Other";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -144,9 +155,10 @@ bool civic_response_write(const struct civic_response *r, civic_write_fn write, 
 		n = snprintf(head, sizeof(head), "Status: 204 No Content\r\n");
 	else
 		n = snprintf(head, sizeof(head),
-		             "Status: %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
-		             "Content-Length: %zu\r\n",
-		             r->status, civic_status_text(r->status), r->body.len);
+		             "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
+		             r->status, civic_status_text(r->status),
+		             r->content_type ? r->content_type : "application/json; charset=utf-8",
+		             r->body.len);
 	if (n < 0 || (size_t)n >= sizeof(head) || write(io, head, n) != n)
 		return false;
 	if (r->headers.len && write(io, r->headers.data, (int)r->headers.len) != (int)r->headers.len)

@@ -21,6 +21,7 @@ typedef int (*civic_write_fn)(void *io, const char *buf, int n);
 
 struct civic_response {
 	int status;
+	const char *content_type; /* static; NULL: application/json; charset=utf-8 */
 	struct civic_buf headers; /* "Name: value\r\n" lines */
 	struct civic_buf body;
 };
@@ -46,6 +47,12 @@ bool civic_response_success(struct civic_response *r, int status, json_object *d
  * says only "Internal error (request id ...)". */
 bool civic_response_error(struct civic_response *r, enum civic_err e, const char *msg,
                           json_object *fields, const char *request_id);
+
+/* A body of another type (the console's pages: "text/html;
+ * charset=utf-8"; content_type must be a static string). False when
+ * data exceeds the body cap. */
+bool civic_response_body(struct civic_response *r, int status, const char *content_type,
+                         const char *data, size_t len);
 
 /* A body without envelope (e.g. 204 for OPTIONS). */
 void civic_response_empty(struct civic_response *r, int status);

@@ -136,12 +136,25 @@ static enum civic_err bearer(struct civic_ctx *ctx, bool required)
 	return CIVIC_OK;
 }
 
+/* ctx->body against the route's field table, into ctx->vals. */
+static enum civic_err check_fields(struct civic_ctx *ctx)
+{
+	const struct civic_route *rt = ctx->route;
+	enum civic_err err;
+
+	if (rt->nfields > CIVIC_NELEM(ctx->vals))
+		return CIVIC_E_INTERNAL;
+	err = civic_input_check(rt->fields, rt->nfields, ctx->body, ctx->vals, &ctx->errfields);
+	if (err == CIVIC_E_INVALID_REQUEST)
+		return civic_fail(ctx, err, "The request body must be a JSON object.");
+	return err;
+}
+
 /* The JSON body against the route's field table. */
 static enum civic_err check_body(struct civic_ctx *ctx)
 {
 	const struct civic_route *rt = ctx->route;
 	struct civic_request *req = ctx->req;
-	enum civic_err err;
 
 	if (req->body.len == 0)
 		return CIVIC_OK;
@@ -151,12 +164,7 @@ static enum civic_err check_body(struct civic_ctx *ctx)
 		return CIVIC_E_UNSUPPORTED_MEDIA;
 	if (civic_input_parse_json(req->body.data, req->body.len, &ctx->body) != CIVIC_OK)
 		return civic_fail(ctx, CIVIC_E_INVALID_REQUEST, "The request body is not valid JSON.");
-	if (rt->nfields > sizeof(ctx->vals) / sizeof(ctx->vals[0]))
-		return CIVIC_E_INTERNAL;
-	err = civic_input_check(rt->fields, rt->nfields, ctx->body, ctx->vals, &ctx->errfields);
-	if (err == CIVIC_E_INVALID_REQUEST)
-		return civic_fail(ctx, err, "The request body must be a JSON object.");
-	return err;
+	return check_fields(ctx);
 }
 
 /* A public route called without a token: counted per client address
@@ -291,6 +299,36 @@ void civic_handle(struct civic_ctx *ctx, const struct civic_route *routes, size_
 	reply(ctx, err);
 }
 
+enum civic_err civic_invoke(struct civic_ctx *ctx, const struct civic_api *api,
+                            const char *method, const char *path, json_object *body)
+{
+	const struct civic_route *rt = NULL;
+	enum civic_err err;
+
+	for (size_t i = 0; i < api->nroutes && rt == NULL; i++)
+		if (strcmp(api->routes[i].method, method) == 0 &&
+		    civic_route_match(api->routes[i].pattern, path, &ctx->id))
+			rt = &api->routes[i];
+	if (rt == NULL)
+		return CIVIC_E_NOT_FOUND;
+	ctx->route = rt;
+	ctx->authed = true;
+	ctx->status = 200;
+	ctx->total = -1;
+	if ((ctx->claims.scopes & rt->scope) != rt->scope)
+		return civic_fail(ctx, CIVIC_E_PLAN_REQUIRED, "Your plan (%s) does not include %s.",
+		                  ctx->claims.plan,
+		                  civic_scope_name(rt->scope) ? civic_scope_name(rt->scope) : "?");
+	if (body != NULL && rt->fields != NULL) {
+		ctx->body = json_object_get(body);
+		if ((err = check_fields(ctx)) != CIVIC_OK)
+			return err;
+	}
+	if (rt->paged && (err = civic_paging_parse(ctx, &ctx->paging)) != CIVIC_OK)
+		return err;
+	return rt->handler(ctx);
+}
+
 /* ---- the loop: FastCGI, or one request as plain CGI ---- */
 
 struct io_cgi {
@@ -326,6 +364,7 @@ struct loop {
 	struct civic_response resp;
 	const struct civic_route *routes;
 	size_t nroutes;
+	civic_page_handler handle; /* NULL: the JSON API (routes) */
 };
 
 static void one(struct loop *l, char **envp, civic_read_fn rd, civic_write_fn wr, void *io)
@@ -346,7 +385,9 @@ static void one(struct loop *l, char **envp, civic_read_fn rd, civic_write_fn wr
 		err = civic_request_read_body(&l->req, rd, io);
 	if (err == CIVIC_OK && !l->ready)
 		err = CIVIC_E_INTERNAL;
-	if (err != CIVIC_OK) {
+	if (l->handle != NULL)
+		l->handle(&ctx, err);
+	else if (err != CIVIC_OK) {
 		ctx.total = -1;
 		common_headers(&ctx);
 		reply(&ctx, err);
@@ -383,39 +424,52 @@ static bool setup(struct loop *l)
 	return true;
 }
 
-int civic_serve(const char *program, const struct civic_route *routes, size_t nroutes)
+static int serve(struct loop *l, const char *program)
 {
-	static struct loop l; /* one per process, reused across requests */
-
 	signal(SIGPIPE, SIG_IGN);
 	civic_log_setup(program, CIVIC_LOG_INFO);
-	l.routes = routes;
-	l.nroutes = nroutes;
-	civic_response_init(&l.resp);
-	civic_buf_init(&l.req.body, CIVIC_BODY_MAX);
+	civic_response_init(&l->resp);
+	civic_buf_init(&l->req.body, CIVIC_BODY_MAX);
 	/* A broken setup still answers, with a 500 envelope and a log line,
 	 * rather than a crash loop the web server would keep respawning. */
-	l.ready = setup(&l);
-	civic_log_setup(program, l.ready ? (enum civic_log_level)l.cfg.log_level : CIVIC_LOG_INFO);
+	l->ready = setup(l);
+	civic_log_setup(program, l->ready ? (enum civic_log_level)l->cfg.log_level : CIVIC_LOG_INFO);
 	if (FCGX_IsCGI()) {
 		struct io_cgi io = {stdin, stdout};
-		one(&l, environ, cgi_read, cgi_write, &io);
+		one(l, environ, cgi_read, cgi_write, &io);
 		fflush(stdout);
 	} else {
 		FCGX_Request rq;
 		FCGX_Init();
 		FCGX_InitRequest(&rq, 0, 0);
 		while (FCGX_Accept_r(&rq) >= 0) {
-			one(&l, rq.envp, fcgi_read, fcgi_write, &rq);
+			one(l, rq.envp, fcgi_read, fcgi_write, &rq);
 			FCGX_Finish_r(&rq);
 		}
 		FCGX_Free(&rq, 1);
 	}
-	civic_db_free(l.db);
+	civic_db_free(l->db);
 	civic_countries_free();
-	civic_response_free(&l.resp);
-	civic_request_free(&l.req);
-	if (l.ready)
-		civic_config_free(&l.cfg);
+	civic_response_free(&l->resp);
+	civic_request_free(&l->req);
+	if (l->ready)
+		civic_config_free(&l->cfg);
 	return 0;
+}
+
+int civic_serve(const char *program, const struct civic_route *routes, size_t nroutes)
+{
+	static struct loop l; /* one per process, reused across requests */
+
+	l.routes = routes;
+	l.nroutes = nroutes;
+	return serve(&l, program);
+}
+
+int civic_serve_pages(const char *program, civic_page_handler handle)
+{
+	static struct loop l;
+
+	l.handle = handle;
+	return serve(&l, program);
 }

@@ -74,6 +74,15 @@ struct civic_ctx {
 	struct civic_response *resp;
 };
 
+/* A responder's route table under its program name. The API responders
+ * export theirs (src/endpoints/endpoints.h) so the console can run the
+ * same handlers with civic_invoke. */
+struct civic_api {
+	const char *program;
+	const struct civic_route *routes;
+	size_t nroutes;
+};
+
 /* Sets a custom message for the error e and returns e. */
 enum civic_err civic_fail(struct civic_ctx *ctx, enum civic_err e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -81,6 +90,26 @@ enum civic_err civic_fail(struct civic_ctx *ctx, enum civic_err e, const char *f
 /* Serves requests as FastCGI (or once as plain CGI) until shutdown.
  * program names the responder in logs. Returns the process exit code. */
 int civic_serve(const char *program, const struct civic_route *routes, size_t nroutes);
+
+/* Serves requests like civic_serve, but each one goes to handle, which
+ * writes the whole answer into ctx->resp (the console's HTML pages).
+ * early is CIVIC_OK, or the error the loop met before routing (a
+ * malformed request, an oversized body, a broken setup), which handle
+ * must answer. */
+typedef void (*civic_page_handler)(struct civic_ctx *ctx, enum civic_err early);
+int civic_serve_pages(const char *program, civic_page_handler handle);
+
+/* Runs the route of api for (method, path) on behalf of an account the
+ * caller has already authenticated: ctx->claims.account_id, with
+ * ctx->claims.scopes the scopes it may use (the console passes its
+ * plan's). No bearer token is read and no quota is charged. body (a JSON
+ * object, borrowed; may be NULL) is checked against the route's field
+ * table as the API checks a request body; paging and filters come from
+ * ctx->req's query. Fills ctx->data, ctx->status, ctx->total, and on
+ * errors ctx->errmsg / ctx->errfields, exactly as for an API request.
+ * CIVIC_E_NOT_FOUND when api has no such route. */
+enum civic_err civic_invoke(struct civic_ctx *ctx, const struct civic_api *api,
+                            const char *method, const char *path, json_object *body);
 
 /* Handles one parsed request: exposed for tests and fuzzers. */
 void civic_handle(struct civic_ctx *ctx, const struct civic_route *routes, size_t nroutes);

@@ -40,7 +40,8 @@ enum civic_err civic_token_issue(const struct civic_config *cfg, const char *aud
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(c->jti, sizeof(c->jti), rnd, sizeof(rnd));
 	c->iat = now;
-	c->exp = now + cfg->token_lifetime;
+	c->exp = now + (strcmp(aud, CIVIC_AUD_CONSOLE) == 0 ? cfg->console_session_hours * 3600
+	                                                   : cfg->token_lifetime);
 	civic_token_kid(&cfg->jwt_key, kid);
 	snprintf(sub, sizeof(sub), "%lld", (long long)c->account_id);
 	if (!civic_scopes_format(c->scopes, " ", &scope))

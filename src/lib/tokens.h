@@ -30,7 +30,8 @@ struct civic_claims {
 };
 
 /* Signs claims (account_id, app_id, key_id, scopes, plan) for audience
- * aud with lifetime cfg->token_lifetime from now; fills c->iat, c->exp
+ * aud with lifetime cfg->token_lifetime from now (console sessions:
+ * cfg->console_session_hours); fills c->iat, c->exp
  * and c->jti. *out is malloc'd; the caller frees it. */
 enum civic_err civic_token_issue(const struct civic_config *cfg, const char *aud,
                                  struct civic_claims *c, time_t now, char **out);
