@@ -534,3 +534,22 @@ def test_malformed_forms_are_refused_cleanly():
         page = c.request("POST", "/console/login", body=body,
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert page.status == 400 and "could not be read" in page.text, body[:20]
+
+
+def test_reset_links_last_an_hour_and_then_fail():
+    email, password, account_id = new_account()
+    c = Console()
+    c.get("/console/forgot")
+    c.post("/console/forgot", {"email": email})
+    link = reset_link(email)
+    assert "for one hour" in [m for m in dispatchutil.mails(email) if "/console/reset?" in m.text][-1].text
+    rows = dbutil.query("SELECT TIMESTAMPDIFF(SECOND, created_at, expires_at) FROM email_tokens"
+                        " WHERE account_id = %s AND purpose = 'reset_password'", (account_id,))
+    assert rows and rows[-1][0] == 3600, rows
+    dbutil.execute("UPDATE email_tokens SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 SECOND"
+                   " WHERE account_id = %s", (account_id,))
+    new = strong_password()
+    token = urllib.parse.parse_qs(link.query)["token"][0]
+    page = c.post("/console/reset", {"token": token, "password": new, "confirm": new})
+    assert page.status == 400 and "expired" in page.error, page
+    Console().login(email, password)  # unchanged
