@@ -16,6 +16,12 @@ static const char SQL_BALANCE[] =
 
 static const char *const profile_names[] = {"first_name", "phone_number", "country"};
 
+/* Elements of a JSON array; 0 for anything else (json-c asserts). */
+static size_t array_len(json_object *a)
+{
+	return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
 /* An error of a sub-call becomes this request's, with its message. */
 static enum civic_err fail_with(struct console *c, const struct civic_ctx *sub,
                                 enum civic_err err)
@@ -138,9 +144,8 @@ enum civic_err console_usage(struct console *c)
 	/* The API's answer is the view: plan, limits, today, applications. */
 	view = json_object_get(sub.data);
 	console_call_free(&sub);
-	json_object_object_add(view, "has_applications",
-	                       json_object_new_boolean(json_object_array_length(
-	                           json_object_object_get(view, "applications")) > 0));
+	json_object_object_add(view, "has_applications", json_object_new_boolean(array_len(
+	                                                     json_object_object_get(view, "applications")) > 0));
 	return console_render(c, 200, "usage", "Usage", "usage", view);
 }
 
@@ -188,7 +193,7 @@ static enum civic_err add_list(struct console *c, const struct civic_api *api, c
 	}
 	snprintf(has, sizeof(has), "has_%s", key);
 	json_object_object_add(view, has,
-	                       json_object_new_boolean(json_object_array_length(sub.data) > 0));
+	                       json_object_new_boolean(array_len(sub.data) > 0));
 	json_object_object_add(view, key, json_object_get(sub.data));
 	console_call_free(&sub);
 	return CIVIC_OK;
@@ -204,7 +209,7 @@ static void mark_current(json_object *view)
 	    !json_object_object_get_ex(plan, "slug", &slug))
 		return;
 	mine = json_object_get_string(slug);
-	for (size_t i = 0; i < json_object_array_length(plans); i++) {
+	for (size_t i = 0; i < array_len(plans); i++) {
 		json_object *p = json_object_array_get_idx(plans, i), *s;
 		if (json_object_object_get_ex(p, "slug", &s) &&
 		    strcmp(json_object_get_string(s), mine) == 0)

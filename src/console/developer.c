@@ -271,30 +271,26 @@ enum civic_err console_app_create(struct console *c)
 
 /* -------------------------------------------------- one application */
 
-/* live | retiring | revoked | expired, and the text shown. */
+/* live | retiring | revoked | expired, the text shown, and what can be
+ * done: only a live key can be rotated; a retiring one still works, so
+ * it can still be revoked at once. */
 static void key_status(const struct civic_rows *r, size_t i, json_object *o)
 {
+	const char *until = civic_rows_get(r, i, K_EXPIRES);
+	bool revoked = cell_int(r, i, K_REVOKED), expired = cell_int(r, i, K_EXPIRED);
+	bool retiring = !revoked && !expired && cell_int(r, i, K_ROTATED);
+	bool live = !revoked && !expired && !retiring;
+	const char *status = revoked ? "revoked" : expired ? "expired" : retiring ? "retiring" : "live";
 	char text[64];
-	const char *status = "live";
 
-	if (cell_int(r, i, K_REVOKED))
-		status = "revoked";
-	else if (cell_int(r, i, K_EXPIRED))
-		status = "expired";
-	else if (cell_int(r, i, K_ROTATED))
-		status = "retiring";
-	if (strcmp(status, "retiring") == 0 && civic_rows_get(r, i, K_EXPIRES))
-		snprintf(text, sizeof(text), "retiring until %s", civic_rows_get(r, i, K_EXPIRES));
+	if (retiring && until)
+		snprintf(text, sizeof(text), "retiring until %s", until);
 	else
 		snprintf(text, sizeof(text), "%s", status);
 	add_str(o, "status", status);
 	add_str(o, "status_text", text);
-	/* Only a live key can be rotated; a retiring one still works, so it
-	 * can still be revoked at once. */
-	json_object_object_add(o, "can_rotate", json_object_new_boolean(strcmp(status, "live") == 0));
-	json_object_object_add(o, "can_revoke", json_object_new_boolean(
-	                                            strcmp(status, "live") == 0 ||
-	                                            strcmp(status, "retiring") == 0));
+	json_object_object_add(o, "can_rotate", json_object_new_boolean(live));
+	json_object_object_add(o, "can_revoke", json_object_new_boolean(live || retiring));
 }
 
 static json_object *key_row(const struct civic_rows *r, size_t i)
