@@ -33,23 +33,6 @@ static void add_bool(json_object *o, const char *k)
 	json_object_object_add(o, k, json_object_new_boolean(1));
 }
 
-/* A GET of a list route. query replaces the console request's own for
- * the call when not NULL: the API handlers read paging and filters from
- * the request, and a select's options must not follow the page's. */
-static enum civic_err list_call(struct console *c, const struct civic_api *api,
-                                const char *path, const char *query, struct civic_ctx *sub)
-{
-	struct civic_request *req = c->ctx->req;
-	const char *own = req->query;
-	enum civic_err err;
-
-	if (query)
-		req->query = query;
-	err = console_call(c, api, "GET", path, NULL, sub);
-	req->query = own;
-	return err;
-}
-
 /* The lists of a page: the request's own query for a GET, none when a
  * POST re-renders the page. */
 static const char *page_query(const struct console *c)
@@ -254,7 +237,7 @@ static enum civic_err add_destination_options(struct console *c, json_object *vi
 	struct civic_ctx sub;
 	enum civic_err err;
 
-	err = list_call(c, &civic_alert_destinations_api, DESTINATIONS, ALL_DESTINATIONS, &sub);
+	err = console_list(c, &civic_alert_destinations_api, DESTINATIONS, ALL_DESTINATIONS, &sub);
 	if (err == CIVIC_OK)
 		json_object_object_add(view, key, destination_options(sub.data, chosen, skip_disabled));
 	console_call_free(&sub);
@@ -309,7 +292,7 @@ static enum civic_err destinations_page(struct console *c, int status, json_obje
 	struct civic_ctx sub;
 	enum civic_err err;
 
-	err = list_call(c, &civic_alert_destinations_api, DESTINATIONS, page_query(c), &sub);
+	err = console_list(c, &civic_alert_destinations_api, DESTINATIONS, page_query(c), &sub);
 	if (err == CIVIC_OK) {
 		json_object_object_add(view, "destinations", json_object_get(sub.data));
 		json_object_object_add(view, "total", json_object_new_int64(sub.total));
@@ -465,7 +448,7 @@ static enum civic_err subscriptions_page(struct console *c, int status, json_obj
 	struct civic_ctx sub;
 	enum civic_err err;
 
-	err = list_call(c, &civic_alert_subscriptions_api, SUBSCRIPTIONS, page_query(c), &sub);
+	err = console_list(c, &civic_alert_subscriptions_api, SUBSCRIPTIONS, page_query(c), &sub);
 	if (err == CIVIC_OK) {
 		name_levels(sub.data, "min_level", "min_level_name");
 		json_object_object_add(view, "subscriptions", json_object_get(sub.data));
@@ -631,7 +614,7 @@ enum civic_err console_dispatches(struct console *c)
 
 	json_object_object_add(view, "form", form);
 	drop_empty(c->ctx->req->query, query, sizeof(query));
-	err = list_call(c, &civic_alert_dispatches_api, DISPATCHES, query, &sub);
+	err = console_list(c, &civic_alert_dispatches_api, DISPATCHES, query, &sub);
 	if (err == CIVIC_OK) {
 		decorate_dispatches(sub.data);
 		json_object_object_add(view, "dispatches", json_object_get(sub.data));
