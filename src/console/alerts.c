@@ -149,6 +149,65 @@ static void query_error(json_object *view, json_object *errfields)
 	console_view_error(view, msg);
 }
 
+/* Field errors beside the filters named in filters; the rest (paging,
+ * which has no field) form-wide. */
+static void filter_errors(json_object *view, json_object *errfields, const char *const *filters,
+                          size_t nfilters)
+{
+	json_object *fields = json_object_new_object(), *rest = json_object_new_object();
+
+	json_object_object_foreach(errfields, field, why)
+	{
+		bool shown = false;
+		for (size_t i = 0; i < nfilters; i++)
+			shown = shown || strcmp(field, filters[i]) == 0;
+		json_object_object_add(shown ? fields : rest, field, json_object_get(why));
+	}
+	json_object_object_add(view, "errors", fields);
+	if (json_object_object_length(rest) > 0)
+		query_error(view, rest);
+	json_object_put(rest);
+}
+
+/* One list of a page: the API route, where its pager links point and
+ * which filters they keep, the view key of its rows. */
+struct listing {
+	const struct civic_api *api;
+	const char *path, *page, *key;
+	const char *const *filters;
+	size_t nfilters;
+	bool filters_on_page;               /* their errors go beside the fields */
+	void (*decorate)(json_object *rows); /* may be NULL */
+};
+
+/* Adds l's rows (with total, "listed" and the pager) to view, with query
+ * as the list's query string (NULL: the request's own). A query the API
+ * refuses shows its reasons and sets *status to 400. */
+static enum civic_err add_listing(struct console *c, json_object *view, const struct listing *l,
+                                  const char *query, int *status)
+{
+	struct civic_ctx sub;
+	enum civic_err err = console_list(c, l->api, l->path, query, &sub);
+
+	if (err == CIVIC_OK) {
+		if (l->decorate)
+			l->decorate(sub.data);
+		json_object_object_add(view, l->key, json_object_get(sub.data));
+		json_object_object_add(view, "total", json_object_new_int64(sub.total));
+		add_bool(view, "listed");
+		add_pager(c, view, &sub, l->page, l->filters, l->nfilters);
+	} else if (err == CIVIC_E_VALIDATION) {
+		if (l->filters_on_page)
+			filter_errors(view, sub.errfields, l->filters, l->nfilters);
+		else
+			query_error(view, sub.errfields);
+		*status = 400;
+		err = CIVIC_OK;
+	}
+	console_call_free(&sub);
+	return err;
+}
+
 /* How a refused write shows on its form: field errors (into
  * view[errors_key]), or a form-wide message. Returns the status to
  * render the form with, or 0 when err is for the error page. */
@@ -186,6 +245,38 @@ static int form_failure(const struct console *c, enum civic_err err, const struc
 	default:
 		return 0;
 	}
+}
+
+/* A create form posted to the API route POST api/path. Success: *data
+ * is the new object (a reference; put it). A refusal the form can show:
+ * *view holds the form's values echoed under form_key and the reasons
+ * (form_failure) under errors_key, *status the page's status. Both
+ * answer CIVIC_OK; other errors are for the error page. */
+static enum civic_err submit(struct console *c, const struct civic_api *api, const char *path,
+                             const char *const *names, size_t n, const char *form_key,
+                             const char *errors_key, json_object **data, json_object **view,
+                             int *status)
+{
+	json_object *body = console_form_json(c, api, "POST", path);
+	struct civic_ctx sub;
+	enum civic_err err = console_call(c, api, "POST", path, body, &sub);
+
+	json_object_put(body);
+	*data = *view = NULL;
+	if (err == CIVIC_OK) {
+		*data = json_object_get(sub.data);
+	} else {
+		*view = json_object_new_object();
+		json_object_object_add(*view, form_key, console_form_echo(c, names, n));
+		if ((*status = form_failure(c, err, &sub, *view, errors_key)) != 0)
+			err = CIVIC_OK;
+		else {
+			json_object_put(*view);
+			*view = NULL;
+		}
+	}
+	console_call_free(&sub);
+	return err;
 }
 
 /* Options of a destination select from the API's rows: value, text,
@@ -289,22 +380,11 @@ static enum civic_err destinations_page(struct console *c, int status, json_obje
 {
 	json_object *form = json_object_object_get(view, "form");
 	const char *channel = json_object_get_string(json_object_object_get(form, "channel"));
-	struct civic_ctx sub;
-	enum civic_err err;
+	static const struct listing list = {
+		&civic_alert_destinations_api, DESTINATIONS, "/console/destinations", "destinations",
+		destination_filters, CIVIC_NELEM(destination_filters), false, NULL};
+	enum civic_err err = add_listing(c, view, &list, page_query(c), &status);
 
-	err = console_list(c, &civic_alert_destinations_api, DESTINATIONS, page_query(c), &sub);
-	if (err == CIVIC_OK) {
-		json_object_object_add(view, "destinations", json_object_get(sub.data));
-		json_object_object_add(view, "total", json_object_new_int64(sub.total));
-		add_bool(view, "listed");
-		add_pager(c, view, &sub, "/console/destinations", destination_filters,
-		          CIVIC_NELEM(destination_filters));
-	} else if (err == CIVIC_E_VALIDATION) {
-		query_error(view, sub.errfields);
-		status = 400;
-		err = CIVIC_OK;
-	}
-	console_call_free(&sub);
 	if (err != CIVIC_OK) {
 		json_object_put(view);
 		return err;
@@ -337,59 +417,39 @@ static enum civic_err webhook_created(struct console *c, json_object *data)
 
 enum civic_err console_destination_create(struct console *c)
 {
-	json_object *body = console_form_json(c, &civic_alert_destinations_api, "POST", DESTINATIONS);
-	json_object *view;
-	struct civic_ctx sub;
-	enum civic_err err;
+	json_object *data, *view;
 	int status;
+	enum civic_err err = submit(c, &civic_alert_destinations_api, DESTINATIONS, destination_names,
+	                            CIVIC_NELEM(destination_names), "form", "errors", &data, &view,
+	                            &status);
 
-	err = console_call(c, &civic_alert_destinations_api, "POST", DESTINATIONS, body, &sub);
-	json_object_put(body);
-	if (err == CIVIC_OK) {
-		bool webhook = json_object_object_get(sub.data, "signing_secret") != NULL;
-		err = webhook ? webhook_created(c, sub.data)
-		              : console_redirect(c, "/console/destinations", "destination_created");
-		console_call_free(&sub);
+	if (err != CIVIC_OK)
 		return err;
-	}
-	view = json_object_new_object();
-	json_object_object_add(view, "form",
-	                       console_form_echo(c, destination_names, CIVIC_NELEM(destination_names)));
-	status = form_failure(c, err, &sub, view, "errors");
-	console_call_free(&sub);
-	if (status == 0) {
-		json_object_put(view);
-		return err;
-	}
-	return destinations_page(c, status, view);
+	if (view)
+		return destinations_page(c, status, view);
+	err = json_object_object_get(data, "signing_secret")
+	          ? webhook_created(c, data)
+	          : console_redirect(c, "/console/destinations", "destination_created");
+	json_object_put(data);
+	return err;
 }
 
 enum civic_err console_destination_join(struct console *c)
 {
-	json_object *body = console_form_json(c, &civic_alert_destinations_api, "POST", JOIN_WHATSAPP);
-	json_object *view;
-	struct civic_ctx sub;
-	enum civic_err err;
+	json_object *data, *view;
 	int status;
-
-	err = console_call(c, &civic_alert_destinations_api, "POST", JOIN_WHATSAPP, body, &sub);
-	json_object_put(body);
-	if (err == CIVIC_OK) {
-		console_call_free(&sub);
-		return console_redirect(c, "/console/destinations", "destination_created");
-	}
 	/* The WhatsApp form has its own field names in the view: its label
 	 * is not the other form's. */
-	view = json_object_new_object();
-	json_object_object_add(view, "wa_form",
-	                       console_form_echo(c, join_names, CIVIC_NELEM(join_names)));
-	status = form_failure(c, err, &sub, view, "wa_errors");
-	console_call_free(&sub);
-	if (status == 0) {
-		json_object_put(view);
+	enum civic_err err = submit(c, &civic_alert_destinations_api, JOIN_WHATSAPP, join_names,
+	                            CIVIC_NELEM(join_names), "wa_form", "wa_errors", &data, &view,
+	                            &status);
+
+	if (err != CIVIC_OK)
 		return err;
-	}
-	return destinations_page(c, status, view);
+	if (view)
+		return destinations_page(c, status, view);
+	json_object_put(data);
+	return console_redirect(c, "/console/destinations", "destination_created");
 }
 
 enum civic_err console_destination_delete_form(struct console *c)
@@ -434,10 +494,10 @@ static const char *const level_values[] = {"1", "2", "3", "4", "5"};
 static const char *const level_texts[] = {"1 — low", "2 — guarded", "3 — elevated", "4 — high",
                                           "5 — severe"};
 
-static void name_levels(json_object *rows, const char *key, const char *label_key)
+static void name_min_levels(json_object *rows)
 {
 	for (size_t i = 0; rows && i < json_object_array_length(rows); i++)
-		add_level_name(json_object_array_get_idx(rows, i), key, label_key);
+		add_level_name(json_object_array_get_idx(rows, i), "min_level", "min_level_name");
 }
 
 /* The subscriptions page with view (taken): the list, the form. */
@@ -445,23 +505,11 @@ static enum civic_err subscriptions_page(struct console *c, int status, json_obj
 {
 	const char *chosen = console_form_get(c, "destination_id");
 	const char *level = console_form_get(c, "min_level");
-	struct civic_ctx sub;
-	enum civic_err err;
+	static const struct listing list = {
+		&civic_alert_subscriptions_api, SUBSCRIPTIONS, "/console/subscriptions", "subscriptions",
+		subscription_filters, CIVIC_NELEM(subscription_filters), false, name_min_levels};
+	enum civic_err err = add_listing(c, view, &list, page_query(c), &status);
 
-	err = console_list(c, &civic_alert_subscriptions_api, SUBSCRIPTIONS, page_query(c), &sub);
-	if (err == CIVIC_OK) {
-		name_levels(sub.data, "min_level", "min_level_name");
-		json_object_object_add(view, "subscriptions", json_object_get(sub.data));
-		json_object_object_add(view, "total", json_object_new_int64(sub.total));
-		add_bool(view, "listed");
-		add_pager(c, view, &sub, "/console/subscriptions", subscription_filters,
-		          CIVIC_NELEM(subscription_filters));
-	} else if (err == CIVIC_E_VALIDATION) {
-		query_error(view, sub.errfields);
-		status = 400;
-		err = CIVIC_OK;
-	}
-	console_call_free(&sub);
 	if (err == CIVIC_OK)
 		err = add_destination_options(c, view, "destination_options", chosen, true);
 	if (err != CIVIC_OK) {
@@ -482,28 +530,18 @@ enum civic_err console_subscriptions(struct console *c)
 
 enum civic_err console_subscription_create(struct console *c)
 {
-	json_object *body = console_form_json(c, &civic_alert_subscriptions_api, "POST", SUBSCRIPTIONS);
-	json_object *view;
-	struct civic_ctx sub;
-	enum civic_err err;
+	json_object *data, *view;
 	int status;
+	enum civic_err err = submit(c, &civic_alert_subscriptions_api, SUBSCRIPTIONS,
+	                            subscription_names, CIVIC_NELEM(subscription_names), "form",
+	                            "errors", &data, &view, &status);
 
-	err = console_call(c, &civic_alert_subscriptions_api, "POST", SUBSCRIPTIONS, body, &sub);
-	json_object_put(body);
-	if (err == CIVIC_OK) {
-		console_call_free(&sub);
-		return console_redirect(c, "/console/subscriptions", "subscription_created");
-	}
-	view = json_object_new_object();
-	json_object_object_add(view, "form", console_form_echo(c, subscription_names,
-	                                                       CIVIC_NELEM(subscription_names)));
-	status = form_failure(c, err, &sub, view, "errors");
-	console_call_free(&sub);
-	if (status == 0) {
-		json_object_put(view);
+	if (err != CIVIC_OK)
 		return err;
-	}
-	return subscriptions_page(c, status, view);
+	if (view)
+		return subscriptions_page(c, status, view);
+	json_object_put(data);
+	return console_redirect(c, "/console/subscriptions", "subscription_created");
 }
 
 enum civic_err console_subscription_cancel(struct console *c)
@@ -584,50 +622,21 @@ static void decorate_dispatches(json_object *rows)
 	}
 }
 
-/* Field errors beside the filters; paging's (no field) form-wide. */
-static void filter_errors(json_object *view, json_object *errfields)
-{
-	json_object *fields = json_object_new_object(), *rest = json_object_new_object();
-
-	json_object_object_foreach(errfields, field, why)
-	{
-		bool shown = false;
-		for (size_t i = 0; i < CIVIC_NELEM(dispatch_filters); i++)
-			shown = shown || strcmp(field, dispatch_filters[i]) == 0;
-		json_object_object_add(shown ? fields : rest, field, json_object_get(why));
-	}
-	json_object_object_add(view, "errors", fields);
-	if (json_object_object_length(rest) > 0)
-		query_error(view, rest);
-	json_object_put(rest);
-}
-
 enum civic_err console_dispatches(struct console *c)
 {
 	json_object *view = json_object_new_object(), *form = filter_echo(c);
 	const char *status_v = json_object_get_string(json_object_object_get(form, "status"));
 	const char *dest_v = json_object_get_string(json_object_object_get(form, "destination_id"));
+	static const struct listing list = {
+		&civic_alert_dispatches_api, DISPATCHES, "/console/dispatches", "dispatches",
+		dispatch_filters, CIVIC_NELEM(dispatch_filters), true, decorate_dispatches};
 	char query[CIVIC_QUERY_MAX + 1];
-	struct civic_ctx sub;
 	enum civic_err err;
 	int status = 200;
 
 	json_object_object_add(view, "form", form);
 	drop_empty(c->ctx->req->query, query, sizeof(query));
-	err = console_list(c, &civic_alert_dispatches_api, DISPATCHES, query, &sub);
-	if (err == CIVIC_OK) {
-		decorate_dispatches(sub.data);
-		json_object_object_add(view, "dispatches", json_object_get(sub.data));
-		json_object_object_add(view, "total", json_object_new_int64(sub.total));
-		add_bool(view, "listed");
-		add_pager(c, view, &sub, "/console/dispatches", dispatch_filters,
-		          CIVIC_NELEM(dispatch_filters));
-	} else if (err == CIVIC_E_VALIDATION) {
-		filter_errors(view, sub.errfields);
-		status = 400;
-		err = CIVIC_OK;
-	}
-	console_call_free(&sub);
+	err = add_listing(c, view, &list, query, &status);
 	if (err == CIVIC_OK)
 		err = add_destination_options(c, view, "destination_options", dest_v, false);
 	if (err != CIVIC_OK) {

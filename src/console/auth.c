@@ -200,14 +200,21 @@ static json_object *token_view(const struct console *c)
 	return view;
 }
 
-enum civic_err console_verify_form(struct console *c)
+/* The page an emailed link opens: its form with the token, or why the
+ * link cannot work. */
+static enum civic_err link_page(struct console *c, const char *page, const char *title)
 {
 	json_object *view = token_view(c);
 
 	if (json_object_object_get(view, "token") == NULL)
 		console_view_error(view, "This link is incomplete. Copy the whole link from the "
-		                         "mail, or ask for a new one below.");
-	return console_render(c, 200, "verify", "Verify your email address", NULL, view);
+		                         "mail, or ask for a new one.");
+	return console_render(c, 200, page, title, NULL, view);
+}
+
+enum civic_err console_verify_form(struct console *c)
+{
+	return link_page(c, "verify", "Verify your email address");
 }
 
 /* Redeems token for purpose inside the caller's transaction, fails a
@@ -433,12 +440,7 @@ enum civic_err console_forgot(struct console *c)
 
 enum civic_err console_reset_form(struct console *c)
 {
-	json_object *view = token_view(c);
-
-	if (json_object_object_get(view, "token") == NULL)
-		console_view_error(view, "This link is incomplete. Copy the whole link from the "
-		                         "mail, or ask for a new one.");
-	return console_render(c, 200, "reset", "Choose a new password", NULL, view);
+	return link_page(c, "reset", "Choose a new password");
 }
 
 /* Within the transaction: the new password for the link's account. */
