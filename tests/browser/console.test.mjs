@@ -215,7 +215,8 @@ browserTest('a new user signs up, verifies, logs in and issues, rotates and revo
       assert.equal(await row.count(), 1, `one row of the keys table shows ${second.key}`);
       await click(page, row.getByRole('link', { name: /^Revoke/ }),
         (u) => /^\/console\/keys\/\d+\/revoke$/.test(u.pathname));
-      assert.match(await mainText(page), /flow key|Revoke/);
+      const text = await mainText(page);
+      assert.ok(text.includes('flow key') && text.includes(second.key), 'the page names the key');
       await screenshot(page, 'key-revoke');
       await click(page, page.getByRole('button', { name: 'Revoke key' }),
         (u) => u.pathname === appPath);
@@ -344,10 +345,14 @@ browserTest('the main pages load with no console errors or CSP violations', {},
     const appPath = await createApp(page, 'Pages app');
     await issueKey(page, appPath, 'pages key', ['countries:read']);
     assert.deepEqual(problems, [], 'problems on the key page');
+    // Every page is visited (and photographed) even when one fails.
+    const failures = [];
     for (const path of [...MAIN_PAGES, appPath]) {
       const name = { '/console/usage': 'usage', '/console/billing': 'billing' }[path];
-      await step(path, () => visit(path, name));
+      problems.length = 0;
+      await step(path, () => visit(path, name)).catch((e) => failures.push(`${path}: ${e.message}`));
     }
+    assert.deepEqual(failures, [], 'pages with problems');
   });
 
 // ------------------------------------------------------------ phone width
@@ -356,7 +361,7 @@ browserTest('at phone width (390x844) no page scrolls sideways', { viewport: PHO
   async ({ page, step }) => {
     const account = await newAccount();
     const fits = async (path, name) => {
-      if (path) await page.goto(url(path));
+      if (path) assert.equal((await page.goto(url(path))).status(), 200, `GET ${path}`);
       const { scrollWidth, innerWidth } = await noHorizontalScroll(page);
       if (name) await screenshot(page, name);
       assert.ok(scrollWidth <= innerWidth,
@@ -372,7 +377,10 @@ browserTest('at phone width (390x844) no page scrolls sideways', { viewport: PHO
       await fits('/console/apps', 'apps-phone');
     });
     await step('app page', () => fits(appPath, 'app-phone'));
-    for (const path of MAIN_PAGES.slice(1)) await step(path, () => fits(path));
+    const failures = [];
+    for (const path of MAIN_PAGES.slice(1))
+      await step(path, () => fits(path)).catch((e) => failures.push(`${path}: ${e.message}`));
+    assert.deepEqual(failures, [], 'pages wider than a phone');
   });
 
 // ------------------------------------------------------------------ profile
