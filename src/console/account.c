@@ -186,7 +186,7 @@ static enum civic_err add_list(struct console *c, const struct civic_api *api, c
 	char has[48];
 	enum civic_err err;
 
-	if ((err = console_call(c, api, "GET", path, NULL, &sub)) != CIVIC_OK) {
+	if ((err = console_list(c, api, path, "page_size=100", &sub)) != CIVIC_OK) {
 		err = fail_with(c, &sub, err);
 		console_call_free(&sub);
 		return err;

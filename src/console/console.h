@@ -86,6 +86,14 @@ enum civic_err console_call(struct console *c, const struct civic_api *api, cons
                             const char *path, json_object *body, struct civic_ctx *sub);
 void console_call_free(struct civic_ctx *sub);
 
+/* console_call of the list route GET path, with query (e.g.
+ * "page_size=100") in place of the console request's own query string
+ * when not NULL: the API handlers read paging and filters from the
+ * request, and a page showing several lists (or a select's options)
+ * must not apply one list's parameters to another. */
+enum civic_err console_list(struct console *c, const struct civic_api *api, const char *path,
+                            const char *query, struct civic_ctx *sub);
+
 /* ---- session.c ---- */
 
 /* Reads the session cookie: verifies the JWT (audience console only)

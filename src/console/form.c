@@ -148,3 +148,17 @@ void console_call_free(struct civic_ctx *sub)
 	json_object_put(sub->body);
 	sub->data = sub->errfields = sub->body = NULL;
 }
+
+enum civic_err console_list(struct console *c, const struct civic_api *api, const char *path,
+                            const char *query, struct civic_ctx *sub)
+{
+	struct civic_request *req = c->ctx->req;
+	const char *own = req->query;
+	enum civic_err err;
+
+	if (query)
+		req->query = query;
+	err = console_call(c, api, "GET", path, NULL, sub);
+	req->query = own;
+	return err;
+}

@@ -2,6 +2,7 @@
  * templates/console/ through the template layer, which escapes every
  * value for HTML unless a template asks otherwise ({{{content}}} in the
  * layout is the page already rendered). Redirects, notices, errors. */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,6 +93,9 @@ static bool render(struct console *c, int status, const char *name, json_object 
 	else
 		ok = civic_response_body(c->ctx->resp, status, "text/html; charset=utf-8", page.data,
 		                         page.len);
+	/* Some pages show a secret once: no copy of it outlives the answer. */
+	if (page.data)
+		sodium_memzero(page.data, page.alloc);
 	civic_buf_free(&page);
 	return ok;
 }

@@ -318,7 +318,7 @@ static void load_mail(struct dispatcher *d, struct job *job, const struct civic_
 	civic_time_rfc3339(expires, link, sizeof(link));
 	put_str(job->data, "expires_at", link);
 	json_object_object_add(job->data, "link_hours",
-	                       json_object_new_int64(d->cfg->confirm_link_hours));
+	                       json_object_new_int64(civic_email_token_hours(d->cfg, kinds[k].token)));
 	sodium_memzero(token, sizeof(token));
 }
 

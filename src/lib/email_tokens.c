@@ -30,13 +30,21 @@ bool civic_email_token_valid(const char *s)
 	       strspn(s, alphabet) == CIVIC_LINK_TOKEN_LEN;
 }
 
+long civic_email_token_hours(const struct civic_config *cfg, enum civic_email_purpose purpose)
+{
+	/* A reset link is a password: short-lived whatever the setting. */
+	if (purpose == CIVIC_EMAIL_RESET_PASSWORD && cfg->confirm_link_hours > 1)
+		return 1;
+	return cfg->confirm_link_hours;
+}
+
 enum civic_err civic_email_token_mint(struct civic_db *db, const struct civic_config *cfg,
                                       enum civic_email_purpose purpose, int64_t account_id,
                                       int64_t destination_id,
                                       char token[CIVIC_LINK_TOKEN_LEN + 1], time_t *expires_at)
 {
 	unsigned char raw[32], hash[CIVIC_KEY_HASH_LEN];
-	time_t expires = time(NULL) + (time_t)cfg->confirm_link_hours * 3600;
+	time_t expires = time(NULL) + (time_t)civic_email_token_hours(cfg, purpose) * 3600;
 	enum civic_err err;
 
 	randombytes_buf(raw, sizeof(raw));

@@ -3,7 +3,8 @@
  * carries a token of 32 random bytes in base64url (43 characters); the
  * database keeps only its HMAC-SHA256 under the server pepper (as for
  * key secrets, civic_key_hash), so a copy of the database opens no
- * link. Expiry: [alerts] confirm_link_hours after minting. */
+ * link. Expiry: [alerts] confirm_link_hours after minting, one hour for
+ * password resets (civic_email_token_hours). */
 #ifndef CIVIC_EMAIL_TOKENS_H
 #define CIVIC_EMAIL_TOKENS_H
 
@@ -34,8 +35,11 @@ struct civic_email_link {
 /* True when s (may be NULL) has the shape of a link token. Pure. */
 bool civic_email_token_valid(const char *s);
 
+/* How many hours a link of purpose works. Pure. */
+long civic_email_token_hours(const struct civic_config *cfg, enum civic_email_purpose purpose);
+
 /* Mints a link for purpose, account_id and destination_id (0: none),
- * valid cfg->confirm_link_hours from now: stores the hash and writes
+ * valid civic_email_token_hours() from now: stores the hash and writes
  * the token into token. *expires_at (may be NULL) receives the expiry.
  * Database errors only. */
 enum civic_err civic_email_token_mint(struct civic_db *db, const struct civic_config *cfg,

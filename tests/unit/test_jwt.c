@@ -46,6 +46,7 @@ static void setup(void)
 	cfg.base_url = "https://api.civicsentinel.test";
 	cfg.environment = "test";
 	cfg.token_lifetime = 900;
+	cfg.console_session_hours = 2;
 	fill_key(&cfg.jwt_key, 1, 40);
 	fill_key(&old_key, 101, 32);
 	fill_key(&other_key, 201, 32);
@@ -206,6 +207,8 @@ static void test_kid(void)
 
 static void test_issue(const char *aud)
 {
+	/* API tokens live token_lifetime, console sessions session_hours. */
+	const long life = strcmp(aud, CIVIC_AUD_CONSOLE) == 0 ? 2 * 3600 : 900;
 	struct civic_claims in, out;
 	char *tok = NULL, *tok2 = NULL;
 	json_object *h, *p;
@@ -225,7 +228,7 @@ static void test_issue(const char *aud)
 		return;
 	}
 	is_int(in.iat, NOW, "[%s] issue fills iat = now", aud);
-	is_int(in.exp, NOW + 900, "[%s] issue fills exp = now + token_lifetime", aud);
+	is_int(in.exp, NOW + life, "[%s] issue fills exp = now + the audience's lifetime", aud);
 	ok(strlen(in.jti) == 32 && strspn(in.jti, "0123456789abcdef") == 32,
 	   "[%s] jti is 32 hex chars", aud);
 
@@ -244,7 +247,7 @@ static void test_issue(const char *aud)
 	is_str(jstr(p, "scope"), "profile:read destinations:whatsapp:join countries:read",
 	       "[%s] payload scope is space-separated", aud);
 	ok(jint(p, "app") == in.app_id && jint(p, "key") == in.key_id && jint(p, "iat") == NOW &&
-	       jint(p, "nbf") == NOW && jint(p, "exp") == NOW + 900,
+	       jint(p, "nbf") == NOW && jint(p, "exp") == NOW + life,
 	   "[%s] payload app/key/iat/nbf/exp are integers with the right values", aud);
 	json_object_put(h);
 	json_object_put(p);
@@ -255,7 +258,7 @@ static void test_issue(const char *aud)
 	ok(e == CIVIC_OK && out.account_id == 42 && out.app_id == in.app_id &&
 	       out.key_id == in.key_id && out.scopes == in.scopes &&
 	       strcmp(out.plan, "signal") == 0 && strcmp(out.jti, in.jti) == 0 && out.iat == NOW &&
-	       out.exp == NOW + 900,
+	       out.exp == NOW + life,
 	   "[%s] verify returns the issued claims", aud);
 
 	civic_token_issue(&cfg, aud, &in, NOW, &tok2);
