@@ -15,7 +15,8 @@ import { after, before, test } from 'node:test';
 import { join } from 'node:path';
 
 import {
-  apiGet, BASE, CSP_LISTENER, DESKTOP, dispatchOnce, exchange, launch, login, mailsTo,
+  apiGet, BASE, CSP_LISTENER, DESKTOP, dispatchOnce, exchange, importLevelChange, launch, login,
+  mailsTo,
   mainText, newAccount, newPassword, noHorizontalScroll, notice, outputDir, PHONE,
   screenshot, unique, unlabelled, watch,
 } from './lib.mjs';
@@ -453,27 +454,43 @@ browserTest('destinations, subscriptions and deliveries', {}, async ({ page, ste
     await page.goto(url('/console/destinations'));
     await screenshot(page, 'destinations');
   });
-  await step('subscribe the email destination to risk:*', async () => {
+  await step('subscribe the email destination to risk:UY', async () => {
     await page.goto(url('/console/subscriptions'));
     const form = page.locator('main form[action="/console/subscriptions"]');
     assert.deepEqual(await unlabelled(page), []);
     const select = form.locator('select[name=destination_id]');
     const value = await select.locator('option', { hasText: 'My inbox' }).getAttribute('value');
     await select.selectOption(value);
-    await form.locator('[name=stream]').fill('risk:*');
+    await form.locator('[name=stream]').fill('risk:UY');
     await form.locator('select[name=min_level]').selectOption('3');
     await click(page, form.locator('button[type=submit], button:not([type])').first(),
       (u) => u.pathname === '/console/subscriptions');
     assert.equal(new URL(page.url()).searchParams.get('notice'), 'subscription_created');
-    assert.match(await page.locator('main table tr', { hasText: 'risk:*' }).innerText(), /My inbox/);
+    assert.match(await page.locator('main table tr', { hasText: 'risk:UY' }).innerText(), /My inbox/);
     await screenshot(page, 'subscriptions');
   });
-  await step('the deliveries page and its filter form', async () => {
+  await step('an alert for UY is delivered to the inbox', async () => {
+    await importLevelChange('UY');
+    const before = mailsTo(address).length;
+    await dispatchOnce();
+    assert.equal(mailsTo(address).length, before + 1, `one alert mail to ${address}`);
+  });
+  await step('the deliveries page shows it, and its filter form works', async () => {
     const resp = await page.goto(url('/console/dispatches'));
     assert.equal(resp.status(), 200);
     for (const name of ['status', 'destination_id', 'since'])
       assert.equal(await page.locator(`main form [name=${name}]`).count(), 1, `filter field ${name}`);
     assert.deepEqual(await unlabelled(page), []);
+    const row = page.locator('main table tbody tr', { hasText: 'My inbox' });
+    assert.equal(await row.count(), 1, 'one delivery row for My inbox');
+    assert.match(await row.innerText(), /risk:UY/);
+    assert.match(await row.innerText(), /delivered/);
     await screenshot(page, 'dispatches');
+    const filter = page.locator('main form[action="/console/dispatches"]');
+    await filter.locator('select[name=status]').selectOption('failed');
+    await click(page, filter.locator('button[type=submit], button:not([type])').first(),
+      (u) => u.pathname === '/console/dispatches' && u.searchParams.get('status') === 'failed');
+    assert.equal(await page.locator('main table tbody tr', { hasText: 'My inbox' }).count(), 0,
+      'no failed deliveries');
   });
 });

@@ -143,6 +143,31 @@ export async function newAccount(plan) {
   return { email, password, id: Number(out.id) };
 }
 
+// A level change of country's risk from 1 to 5 through `civic-admin risk
+// import` (a baseline a second before, so whatever earlier runs imported
+// for it is older); returns the alert civic-admin reports for the change.
+export async function importLevelChange(country) {
+  const dir = mkdtempSync(join(tmpdir(), 'civic-browser-'));
+  const now = Math.floor(Date.now() / 1000);
+  const at = (t) => new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const row = (level, t, summary) => ({
+    country, level, score: level * 20 - 10, summary, factors: ['browser test'],
+    source: 'tests/browser', assessed_at: at(t),
+  });
+  try {
+    const base = join(dir, 'baseline.json'), change = join(dir, 'change.json');
+    writeFileSync(base, JSON.stringify([row(1, now - 1, 'Baseline.')]));
+    writeFileSync(change, JSON.stringify([row(5, now, 'Browser test: ' + unique('severe'))]));
+    await admin('risk', 'import', base);
+    const out = await admin('risk', 'import', change);
+    if (!out.alerts || out.alerts.length !== 1)
+      throw new Error(`risk import made no single alert: ${JSON.stringify(out)}`);
+    return out.alerts[0];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ------------------------------------------------------------ dispatcher
 
 // The stack's config with [dispatch] linger_seconds = 0: the run ends as
