@@ -27,7 +27,11 @@ CIVIC_PACKAGES=(
 	libsodium-dev libinih-dev zlib1g-dev libpwquality-dev cracklib-runtime iso-codes
 	mariadb-server mariadb-client lighttpd
 	python3 python3-pytest python3-aiosmtpd python3-pymysql curl wrk
+	nodejs chromium
 )
+# npm: Debian's package, unless the nodejs installed brings its own (the
+# NodeSource build provides and conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || CIVIC_PACKAGES+=(npm)
 
 # The responders lighttpd/civicsentinel.conf spawns, in build/src/endpoints.
 CIVIC_RESPONDERS=(
