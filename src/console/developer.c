@@ -200,6 +200,11 @@ enum civic_err console_apps(struct console *c)
 
 	if ((err = apps_view(c, &view)) != CIVIC_OK)
 		return err;
+	/* At the plan's cap the form would only be refused: say so instead
+	 * (after a refused POST the form stays, with its error and input). */
+	if (json_object_get_boolean(json_object_object_get(json_object_object_get(view, "plan"),
+	                                                   "full")))
+		json_object_object_add(view, "at_cap", json_object_new_boolean(1));
 	return console_render(c, 200, "apps", "Applications", "apps", view);
 }
 

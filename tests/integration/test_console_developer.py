@@ -224,7 +224,10 @@ def test_free_plan_app_cap():
     assert "Free" in page.error and "1 application" in page.error, page.error
     assert "Plan & billing" in page.error
     assert page.input_value("name") == "second"
-    assert "you have 1." in c.get("/console/apps").text
+    page = c.get("/console/apps")
+    assert "you have 1." in page.text
+    # At the cap the form gives way to a pointer to the plans.
+    assert "are in use" in page.text and not [f for f in page.forms() if f["action"] == "/console/apps"]
 
 
 def test_scope_outside_the_plan_is_refused():
@@ -440,7 +443,7 @@ def test_usage_page_counts_the_apps_requests(envelope):
     page = c.get("/console/apps")
     assert re.search(r"%s \S+ 1 %d" % (re.escape(name), used), page.text), page.text
     page = c.get("/console/apps/%d" % app_id)
-    assert "%d requests today" % used in page.text
+    assert "requests today (UTC): %d" % used in page.text
 
 
 def test_billing_page_shows_plan_coins_and_subscription():
