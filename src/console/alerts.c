@@ -472,18 +472,25 @@ enum civic_err console_destination_delete_form(struct console *c)
 	                      view);
 }
 
-enum civic_err console_destination_delete(struct console *c)
+/* DELETE base/{id}/ of api for the page's id, then back to page with
+ * notice; another account's id is the API's 404. */
+static enum civic_err delete_then(struct console *c, const struct civic_api *api,
+                                  const char *base, const char *page, const char *notice)
 {
 	char path[64];
 	struct civic_ctx sub;
 	enum civic_err err;
 
-	id_path(c, DESTINATIONS, path, sizeof(path));
-	err = console_call(c, &civic_alert_destinations_api, "DELETE", path, NULL, &sub);
+	id_path(c, base, path, sizeof(path));
+	err = console_call(c, api, "DELETE", path, NULL, &sub);
 	console_call_free(&sub);
-	if (err != CIVIC_OK)
-		return err;
-	return console_redirect(c, "/console/destinations", "destination_deleted");
+	return err != CIVIC_OK ? err : console_redirect(c, page, notice);
+}
+
+enum civic_err console_destination_delete(struct console *c)
+{
+	return delete_then(c, &civic_alert_destinations_api, DESTINATIONS, "/console/destinations",
+	                   "destination_deleted");
 }
 
 /* ------------------------------------------------------ subscriptions */
@@ -546,16 +553,8 @@ enum civic_err console_subscription_create(struct console *c)
 
 enum civic_err console_subscription_cancel(struct console *c)
 {
-	char path[64];
-	struct civic_ctx sub;
-	enum civic_err err;
-
-	id_path(c, SUBSCRIPTIONS, path, sizeof(path));
-	err = console_call(c, &civic_alert_subscriptions_api, "DELETE", path, NULL, &sub);
-	console_call_free(&sub);
-	if (err != CIVIC_OK)
-		return err;
-	return console_redirect(c, "/console/subscriptions", "subscription_cancelled");
+	return delete_then(c, &civic_alert_subscriptions_api, SUBSCRIPTIONS,
+	                   "/console/subscriptions", "subscription_cancelled");
 }
 
 /* --------------------------------------------------------- dispatches */

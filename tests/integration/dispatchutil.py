@@ -11,6 +11,7 @@ test_zz_logs scans it for secrets like the stack's other logs.
 import configparser
 import datetime
 import email
+import json
 import email.policy
 import os
 import re
@@ -20,7 +21,7 @@ import tempfile
 import time
 
 import dbutil
-from conftest import assert_ok, env, request
+from conftest import assert_ok, env, request, unique
 
 # The contract's summary line; the logger may put a time, the pid and the
 # source place before "run:", and later fields may follow "mails sent M".
@@ -310,3 +311,36 @@ def db_now():
 def rfc3339_z(dt):
     """A naive UTC DATETIME as the webhook payload writes it."""
     return dt.replace(tzinfo=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -------------------------------------------------------------- alerts
+
+def import_level_change(admin, tmp_path, country):
+    """`civic-admin risk import` of a level change for country (after a
+    baseline when it has no assessment yet). Returns (alert id, the
+    imported row, its previous level)."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    latest = dbutil.query("SELECT level, assessed_at FROM risk_latest WHERE country = %s",
+                          (country,))
+    if latest:
+        previous, at = latest[0]
+        at = max(now, at.replace(tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=1))
+    else:
+        previous, at = 2, now
+        base = [{"country": country, "level": previous, "score": 30, "summary": "Baseline.",
+                 "factors": [], "source": "tests/integration",
+                 "assessed_at": (now - datetime.timedelta(minutes=2)).strftime(
+                     "%Y-%m-%dT%H:%M:%SZ")}]
+        (tmp_path / "baseline.json").write_text(json.dumps(base))
+        assert admin("risk", "import", tmp_path / "baseline.json")["alerts"] == []
+    level = 3 if previous == 4 else 4
+    row = {"country": country, "level": level, "score": 77,
+           "summary": "Level change %s: strikes and road blocks." % unique("e2e"),
+           "factors": ["strikes"], "source": "tests/integration",
+           "assessed_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    (tmp_path / "change.json").write_text(json.dumps([row]))
+    out = admin("risk", "import", tmp_path / "change.json")
+    assert len(out["alerts"]) == 1, out
+    assert (out["alerts"][0]["level"], out["alerts"][0]["previous_level"]) == \
+        (level, previous), out
+    return out["alerts"][0]["alert_id"], row, previous

@@ -7,7 +7,6 @@ page before a delete, every label and identifier escaped."""
 
 import datetime
 import html.parser
-import json
 import urllib.parse
 
 import pytest
@@ -386,32 +385,6 @@ def test_other_accounts_ids_are_not_found_and_nothing_changes():
 
 # --------------------------------------------------------- delivery history
 
-def import_level_change(admin, tmp_path, country):
-    """`civic-admin risk import` of a level change for country (after a
-    baseline when it has none yet); returns the alert's id."""
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    latest = dbutil.query("SELECT level, assessed_at FROM risk_latest WHERE country = %s",
-                          (country,))
-    if latest:
-        previous, at = latest[0]
-        at = max(now, at.replace(tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=1))
-    else:
-        previous, at = 2, now
-        base = [{"country": country, "level": previous, "score": 30, "summary": "Baseline.",
-                 "factors": [], "source": "tests/integration",
-                 "assessed_at": (now - datetime.timedelta(minutes=2)).strftime(
-                     "%Y-%m-%dT%H:%M:%SZ")}]
-        (tmp_path / "baseline.json").write_text(json.dumps(base))
-        admin("risk", "import", tmp_path / "baseline.json")
-    row = {"country": country, "level": 3 if previous == 4 else 4, "score": 70,
-           "summary": "Console history: " + unique("h"), "factors": ["strikes"],
-           "source": "tests/integration", "assessed_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    (tmp_path / "change.json").write_text(json.dumps([row]))
-    out = admin("risk", "import", tmp_path / "change.json")
-    assert len(out["alerts"]) == 1, out
-    return out["alerts"][0]["alert_id"]
-
-
 @pytest.mark.usefixtures("parked")
 def test_history_shows_deliveries_after_an_alert(admin, receiver, tmp_path):
     r = receiver()
@@ -425,7 +398,7 @@ def test_history_shows_deliveries_after_an_alert(admin, receiver, tmp_path):
     page = c.get(DISPATCHES)
     assert page.status == 200 and "No deliveries to show" in page.text, page
 
-    alert = import_level_change(admin, tmp_path, "LU")
+    alert, _, _ = du.import_level_change(admin, tmp_path, "LU")
     du.run(du.quick_config(tmp_path))
     assert [d["status"] for d in dbutil.dispatches_of(alert_id=alert)] == ["delivered"]
     assert [q.path for q in r.snapshot()] == ["/console-history"]

@@ -61,37 +61,6 @@ def due_dispatch(client, destination, country="FR", level=4, previous=2):
 
 # -------------------------------------------------------------- end to end
 
-def import_level_change(admin, tmp_path, country):
-    """`civic-admin risk import` of a level change for country (after a
-    baseline when it has no assessment yet). Returns (alert id, the
-    imported row, its previous level)."""
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    latest = dbutil.query("SELECT level, assessed_at FROM risk_latest WHERE country = %s",
-                          (country,))
-    if latest:
-        previous, at = latest[0]
-        at = max(now, at.replace(tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=1))
-    else:
-        previous, at = 2, now
-        base = [{"country": country, "level": previous, "score": 30, "summary": "Baseline.",
-                 "factors": [], "source": "tests/integration",
-                 "assessed_at": (now - datetime.timedelta(minutes=2)).strftime(
-                     "%Y-%m-%dT%H:%M:%SZ")}]
-        (tmp_path / "baseline.json").write_text(json.dumps(base))
-        assert admin("risk", "import", tmp_path / "baseline.json")["alerts"] == []
-    level = 3 if previous == 4 else 4
-    row = {"country": country, "level": level, "score": 77,
-           "summary": "End-to-end %s: strikes and road blocks." % unique("e2e"),
-           "factors": ["strikes"], "source": "tests/integration",
-           "assessed_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    (tmp_path / "change.json").write_text(json.dumps([row]))
-    out = admin("risk", "import", tmp_path / "change.json")
-    assert len(out["alerts"]) == 1, out
-    assert (out["alerts"][0]["level"], out["alerts"][0]["previous_level"]) == \
-        (level, previous), out
-    return out["alerts"][0]["alert_id"], row, previous
-
-
 def test_risk_import_to_webhook_and_email(client, admin, receiver, tmp_path):
     r = receiver()
     country, name = "IS", "Iceland"
@@ -100,7 +69,7 @@ def test_risk_import_to_webhook_and_email(client, admin, receiver, tmp_path):
     address = unique("e2e") + "@example.org"
     inbox = dbutil.insert_destination(client.account_id, "email", identifier=address,
                                       label="E2E inbox")
-    alert, row, previous = import_level_change(admin, tmp_path, country)
+    alert, row, previous = du.import_level_change(admin, tmp_path, country)
     du.subscribe(client, hook, "risk:" + country, min_level=row["level"])
     du.subscribe(client, inbox, "risk:*")
     # Above the alert's level: this subscription does not match.
