@@ -279,6 +279,30 @@ static enum civic_err submit(struct console *c, const struct civic_api *api, con
 	return err;
 }
 
+/* Appends the option value/text to out, selected when it is chosen;
+ * returns whether it was. */
+static bool add_option(json_object *out, const char *value, const char *text,
+                       const char *chosen)
+{
+	json_object *o = json_object_new_object();
+	bool selected = chosen && strcmp(chosen, value) == 0;
+
+	add_str(o, "value", value);
+	add_str(o, "text", text);
+	if (selected)
+		add_bool(o, "selected");
+	json_object_array_add(out, o);
+	return selected;
+}
+
+/* A chosen value no option had stays as its own, so the form shows
+ * what was sent. */
+static void keep_unknown(json_object *out, const char *chosen, bool found)
+{
+	if (chosen && chosen[0] && !found)
+		add_option(out, chosen, chosen, chosen);
+}
+
 /* Options of a destination select from the API's rows: value, text,
  * selected. Disabled destinations are left out when skip_disabled. A
  * chosen value none of them has stays as an option of its own, so the
@@ -286,7 +310,7 @@ static enum civic_err submit(struct console *c, const struct civic_api *api, con
 static json_object *destination_options(json_object *rows, const char *chosen,
                                         bool skip_disabled)
 {
-	json_object *out = json_object_new_array(), *row, *o;
+	json_object *out = json_object_new_array(), *row;
 	bool found = false;
 	char id[24], text[160];
 
@@ -301,22 +325,9 @@ static json_object *destination_options(json_object *rows, const char *chosen,
 		         (long long)json_object_get_int64(json_object_object_get(row, "id")));
 		snprintf(text, sizeof(text), "%.100s (%.16s, %.16s)", label ? label : "?",
 		         channel ? channel : "?", status ? status : "?");
-		o = json_object_new_object();
-		add_str(o, "value", id);
-		add_str(o, "text", text);
-		if (chosen && strcmp(chosen, id) == 0) {
-			add_bool(o, "selected");
-			found = true;
-		}
-		json_object_array_add(out, o);
+		found |= add_option(out, id, text, chosen);
 	}
-	if (chosen && chosen[0] && !found) {
-		o = json_object_new_object();
-		add_str(o, "value", chosen);
-		add_str(o, "text", chosen);
-		add_bool(o, "selected");
-		json_object_array_add(out, o);
-	}
+	keep_unknown(out, chosen, found);
 	return out;
 }
 
@@ -340,26 +351,12 @@ static enum civic_err add_destination_options(struct console *c, json_object *vi
 static json_object *fixed_options(const char *const *values, const char *const *texts, size_t n,
                                   const char *chosen)
 {
-	json_object *out = json_object_new_array(), *o;
+	json_object *out = json_object_new_array();
 	bool found = false;
 
-	for (size_t i = 0; i < n; i++) {
-		o = json_object_new_object();
-		add_str(o, "value", values[i]);
-		add_str(o, "text", texts ? texts[i] : values[i]);
-		if (chosen && strcmp(chosen, values[i]) == 0) {
-			add_bool(o, "selected");
-			found = true;
-		}
-		json_object_array_add(out, o);
-	}
-	if (chosen && chosen[0] && !found) {
-		o = json_object_new_object();
-		add_str(o, "value", chosen);
-		add_str(o, "text", chosen);
-		add_bool(o, "selected");
-		json_object_array_add(out, o);
-	}
+	for (size_t i = 0; i < n; i++)
+		found |= add_option(out, values[i], texts ? texts[i] : values[i], chosen);
+	keep_unknown(out, chosen, found);
 	return out;
 }
 
