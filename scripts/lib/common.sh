@@ -25,7 +25,7 @@ CIVIC_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libjson-c-dev libjwt-dev libmariadb-dev libcurl4-openssl-dev
 	libsodium-dev libinih-dev zlib1g-dev libpwquality-dev cracklib-runtime iso-codes
-	mariadb-server mariadb-client lighttpd
+	mariadb-server mariadb-client mariadb-backup lighttpd apache2 libapache2-mod-fcgid
 	python3 python3-pytest python3-aiosmtpd python3-pymysql curl wrk
 	nodejs chromium
 )
