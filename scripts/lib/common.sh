@@ -8,12 +8,16 @@
 #   VAR/civicsentinel.conf            generated config
 #   VAR/secrets/{pepper,jwt.key,db.password,whatsapp.token}
 #   VAR/mysql/                        MariaDB datadir
-#   VAR/run/  pid files, mysqld.sock, FastCGI sockets, web.env
-#   VAR/log/  mysqld.log, lighttpd-*.log, whatsapp-gateway.log,
-#             mail-catcher.log, dispatch.log (scripts/run), sanitizer reports
+#   VAR/run/  pid files, mysqld.sock, web.env; fcgi/ (lighttpd's FastCGI
+#             sockets), fcgid/ (mod_fcgid's), apache2/ (Apache's runtime)
+#   VAR/log/  mysqld.log, lighttpd-*.log or apache-*.log,
+#             whatsapp-gateway.log, mail-catcher.log, dispatch.log
+#             (scripts/run); san/ sanitizer reports (scripts/test --asan)
 #   VAR/whatsapp/  the development WhatsApp gateway's groups and messages
 #   VAR/mail/ one .eml file per message the development SMTP catcher took
 #   VAR/www/  empty document root (lighttpd insists on one)
+#   VAR/cgi-www/  the cgi front end's document root: .htaccess, civic-*.cgi
+#   VAR/bin/  links to the responders of the build the web server serves
 
 CIVIC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CIVIC_PY=/usr/bin/python3 # never the pyenv python3 on PATH
@@ -428,10 +432,51 @@ civic_db_setup() {
 	civic_db_provision "$1"
 }
 
-# ------------------------------------------------------------- lighttpd
+# ----------------------------------------------------------- web server
+# Three front ends serve the same responders (docs/deployment.md); a VAR
+# runs one at a time, and VAR/run/web.env records which:
+#   lighttpd  lighttpd + mod_fastcgi       lighttpd/civicsentinel.conf
+#   apache    Apache + mod_fcgid           apache/httpd.conf, apache/civicsentinel.conf
+#   cgi       Apache + mod_cgi + .htaccess apache/httpd.conf -D CIVIC_CGI, apache/htaccess
+# The web server starts as root (to bind its port and open its logs) and
+# runs its workers and the responders as the web user (civic_web_user).
 
-civic_web_pidfile() { printf '%s\n' "$1/run/lighttpd.pid"; }
-civic_web_running() { civic_pid_alive "$(civic_web_pidfile "$1")" lighttpd; }
+CIVIC_FRONTENDS=(lighttpd apache cgi)
+
+civic_web_frontend_ok() {
+	local f
+	for f in "${CIVIC_FRONTENDS[@]}"; do [[ $1 == "$f" ]] && return 0; done
+	return 1
+}
+
+# The front end VAR's web server was last started with (lighttpd if never).
+civic_web_frontend() {
+	local f=lighttpd
+	# shellcheck disable=SC1091
+	[[ -f $1/run/web.env ]] && f=$(source "$1/run/web.env" && echo "${CIVIC_WEB_FRONTEND:-lighttpd}")
+	printf '%s\n' "$f"
+}
+
+# civic_web_pidfile VAR [FRONTEND]: the server's pid file; its process name.
+civic_web_pidfile() {
+	case ${2:-$(civic_web_frontend "$1")} in
+	lighttpd) printf '%s\n' "$1/run/lighttpd.pid" ;;
+	*) printf '%s\n' "$1/run/apache2.pid" ;;
+	esac
+}
+civic_web_comm() { case $1 in lighttpd) echo lighttpd ;; *) echo apache2 ;; esac; }
+
+civic_web_running() {
+	civic_pid_alive "$1/run/lighttpd.pid" lighttpd || civic_pid_alive "$1/run/apache2.pid" apache2
+}
+
+# The file the web server writes its errors, and the responders' stderr, to.
+civic_web_error_log() {
+	case $(civic_web_frontend "$1") in
+	lighttpd) printf '%s\n' "$1/log/lighttpd-error.log" ;;
+	*) printf '%s\n' "$1/log/apache-error.log" ;;
+	esac
+}
 
 # True when something answers HTTP on 127.0.0.1:PORT (any status).
 civic_web_answers() {
@@ -440,11 +485,75 @@ civic_web_answers() {
 	[[ -n $code && $code != 000 ]]
 }
 
-# What the running lighttpd was started with, so scripts/stack can restart
-# it and civic_web_start can tell a reconfiguration from a no-op.
-civic_web_write_env() {
-	local var=$1 port=$2 build=$3
+# civic_web_user VAR BUILD: who the workers and responders run as. Not
+# root: www-data when we are root and www-data can reach VAR and run the
+# responders of BUILD (x on every directory of the paths); otherwise the
+# user we are, root included, with a warning (a build below a 0700 home
+# directory, say: then only lighttpd can serve it).
+civic_web_user() {
+	local var=$1 build=$2
+	if ((EUID != 0)); then
+		id -un
+	elif id www-data >/dev/null 2>&1 &&
+		runuser -u www-data -- test -x "$var" -a -x "$build/src/endpoints/civic-notfound.fcgi" \
+			-a -r "$CIVIC_REPO/templates/README"; then
+		echo www-data
+	else
+		civic_log "warning: www-data cannot reach $var or $build: the responders run as root"
+		echo root
+	fi
+}
+
+# civic_web_prepare VAR USER FRONTEND: what the web user must read or write: the
+# config (group-readable), the secrets (its own, 0600, in a 0700
+# directory: the responders refuse secrets others can read), the socket
+# directories (0700: no other user may connect to a responder), the
+# sanitizer report directory and lighttpd's logs (it opens them after
+# dropping root). Apache opens its logs as root.
+civic_web_prepare() {
+	local var=$1 user=$2 frontend=$3 group f
+	group=$(id -gn "$user")
+	mkdir -p "$var/run/fcgi" "$var/run/fcgid" "$var/run/apache2" "$var/log/san" "$var/www"
+	chown "$user:$group" "$var/run/fcgi" "$var/run/fcgid" "$var/log/san"
+	if [[ $frontend == lighttpd ]]; then
+		touch "$var/log/lighttpd-error.log" "$var/log/lighttpd-access.log"
+		chown "$user:$group" "$var/log/lighttpd-error.log" "$var/log/lighttpd-access.log"
+	fi
+	chmod 0700 "$var/run/fcgi" "$var/run/fcgid"
+	chmod 0755 "$var/log/san"
+	chown "$user:$group" "$var/secrets"
+	for f in "$var"/secrets/*; do
+		[[ -f $f ]] && chown "$user:$group" "$f"
+	done
+	chgrp "$group" "$(civic_config_path "$var")"
+}
+
+# civic_web_cgi_root VAR BIN: VAR/cgi-www, the document root of the cgi
+# front end, laid out as docs/shared-hosting.md lays out a hosting
+# account's: the .htaccess of apache/htaccess (plus the config path,
+# which an installed build has compiled in), and civic-NAME.cgi for
+# every responder.
+civic_web_cgi_root() {
+	local var=$1 bin=$2 www=$1/cgi-www f name
+	mkdir -p "$www"
+	for f in "$bin"/civic-*.fcgi; do
+		name=${f##*/}
+		ln -sfn "$(readlink -f "$f")" "$www/${name%.fcgi}.cgi"
+	done
 	{
+		cat "$CIVIC_REPO/apache/htaccess"
+		printf '\n# Added by scripts/lib/common.sh: this stack'"'"'s config.\n'
+		printf 'SetEnv CIVIC_CONFIG %s\n' "$(civic_config_path "$var")"
+	} >"$www/.htaccess.tmp"
+	mv -f "$www/.htaccess.tmp" "$www/.htaccess"
+}
+
+# What the running web server was started with, so scripts/stack can
+# restart it and civic_web_start can tell a reconfiguration from a no-op.
+civic_web_write_env() {
+	local var=$1 port=$2 build=$3 frontend=$4
+	{
+		printf 'CIVIC_WEB_FRONTEND=%q\n' "$frontend"
 		printf 'CIVIC_WEB_PORT=%q\n' "$port"
 		printf 'CIVIC_WEB_BUILD=%q\n' "$build"
 		printf 'CIVIC_WEB_ASAN_OPTIONS=%q\n' "${ASAN_OPTIONS:-}"
@@ -453,31 +562,40 @@ civic_web_write_env() {
 }
 
 civic_web_same_env() {
-	local var=$1 port=$2 build=$3
+	local var=$1 port=$2 build=$3 frontend=$4
 	[[ -f $var/run/web.env ]] || return 1
 	(
 		# shellcheck disable=SC1091
 		source "$var/run/web.env"
-		[[ $CIVIC_WEB_PORT == "$port" && $CIVIC_WEB_BUILD == "$build" &&
+		[[ ${CIVIC_WEB_FRONTEND:-lighttpd} == "$frontend" &&
+			$CIVIC_WEB_PORT == "$port" && $CIVIC_WEB_BUILD == "$build" &&
 			$CIVIC_WEB_ASAN_OPTIONS == "${ASAN_OPTIONS:-}" &&
 			$CIVIC_WEB_UBSAN_OPTIONS == "${UBSAN_OPTIONS:-}" ]]
 	)
 }
 
-# civic_web_start VAR PORT BUILD_DIR: lighttpd with one FastCGI pool per
-# responder of BUILD_DIR/src/endpoints. Already running with the same
-# settings and binaries: no-op; with other settings or rebuilt responders:
-# restarted.
+# civic_web_start VAR PORT BUILD_DIR [FRONTEND]: the web server of
+# FRONTEND (default lighttpd) with one FastCGI pool per responder of
+# BUILD_DIR (or, for cgi, one process per request). Already running with
+# the same settings and binaries: no-op; with other settings or rebuilt
+# responders: restarted.
 civic_web_start() {
-	local var=$1 port=$2 build=$3 bin name i
+	local var=$1 port=$2 build=$3 frontend=${4:-lighttpd} bin name user group pidfile
+	civic_web_frontend_ok "$frontend" || civic_die "unknown front end '$frontend' (${CIVIC_FRONTENDS[*]})"
 	bin=$var/bin
 	civic_web_link_responders "$var" "$build"
+	mkdir -p "$var/run" "$var/log"
+	user=$(civic_web_user "$var" "$build")
+	group=$(id -gn "$user")
+	# Also when the server runs: the config was rewritten since, and
+	# mod_fcgid spawns responders (which read it) on demand.
+	civic_web_prepare "$var" "$user" "$frontend"
 	if civic_web_running "$var"; then
-		if ! civic_web_same_env "$var" "$port" "$build"; then
-			civic_log "lighttpd runs with other settings, restarting it"
+		if ! civic_web_same_env "$var" "$port" "$build" "$frontend"; then
+			civic_log "the web server runs with other settings, restarting it"
 			civic_web_stop "$var"
 		elif civic_web_rebuilt "$var" "$bin"; then
-			civic_log "responders were rebuilt, restarting lighttpd"
+			civic_log "responders were rebuilt, restarting the web server"
 			civic_web_stop "$var"
 		else
 			civic_web_wait "$var" "$port"
@@ -487,27 +605,41 @@ civic_web_start() {
 	for name in "${CIVIC_RESPONDERS[@]}"; do
 		[[ -x $bin/$name.fcgi ]] || civic_die "missing responder $name.fcgi in $build (build first)"
 	done
-	mkdir -p "$var/run" "$var/log" "$var/www"
-	rm -f "$(civic_web_pidfile "$var")"
+	pidfile=$(civic_web_pidfile "$var" "$frontend")
+	rm -f "$pidfile"
 	civic_web_kill_orphans "$var"
-	civic_web_write_env "$var" "$port" "$build"
-	civic_log "starting lighttpd on 127.0.0.1:$port"
-	# lighttpd daemonises itself and exits non-zero when the config is
-	# wrong, the port is taken or a pool fails to spawn.
-	if ! CIVIC_VAR=$var CIVIC_PORT=$port CIVIC_BIN=$bin \
-		CIVIC_CONFIG=$(civic_config_path "$var") \
-		lighttpd -f "$CIVIC_REPO/lighttpd/civicsentinel.conf" \
-		</dev/null >"$var/log/lighttpd-start.log" 2>&1 8>&- 9>&-; then
-		cat "$var/log/lighttpd-start.log" >&2
-		tail -n 20 "$var/log/lighttpd-error.log" >&2 2>/dev/null || true
-		civic_die "lighttpd did not start, see $var/log/lighttpd-error.log"
+	civic_web_write_env "$var" "$port" "$build" "$frontend"
+	civic_log "starting $frontend on 127.0.0.1:$port (responders run as $user)"
+	local env=(CIVIC_REPO="$CIVIC_REPO" CIVIC_VAR="$var" CIVIC_PORT="$port" CIVIC_BIN="$bin"
+		CIVIC_CONFIG="$(civic_config_path "$var")" CIVIC_USER="$user" CIVIC_GROUP="$group")
+	local cmd=(lighttpd -f "$CIVIC_REPO/lighttpd/civicsentinel.conf")
+	if [[ $frontend == lighttpd ]]; then
+		# lighttpd refuses to switch to uid 0; empty means "stay".
+		if [[ $user == root ]]; then env+=(CIVIC_USER= CIVIC_GROUP=); fi
+	else
+		[[ $user == root ]] && civic_die "Apache will not run its workers as root: give www-data access to $var and $build"
+		cmd=(apache2 -f "$CIVIC_REPO/apache/httpd.conf" -k start)
+		if [[ $frontend == cgi ]]; then
+			cmd+=(-D CIVIC_CGI)
+			civic_web_cgi_root "$var" "$bin"
+		fi
+		if [[ -n ${ASAN_OPTIONS:-} || -n ${UBSAN_OPTIONS:-} ]]; then
+			cmd+=(-D CIVIC_SANITIZE)
+		fi
+	fi
+	# Both daemonise and exit non-zero when the config is wrong or the
+	# port is taken; lighttpd also when a pool fails to spawn.
+	if ! env "${env[@]}" "${cmd[@]}" </dev/null >"$var/log/web-start.log" 2>&1 8>&- 9>&-; then
+		cat "$var/log/web-start.log" >&2
+		tail -n 20 "$(civic_web_error_log "$var")" >&2 2>/dev/null || true
+		civic_die "$frontend did not start, see $(civic_web_error_log "$var")"
 	fi
 	civic_web_wait "$var" "$port"
 }
 
 # civic_web_link_responders VAR BUILD: VAR/bin holds a link to every
 # responder of BUILD (src/endpoints and src/console), one folder as in an
-# installed pkglibexecdir, for lighttpd's CIVIC_BIN.
+# installed pkglibexecdir, for the web server's CIVIC_BIN.
 civic_web_link_responders() {
 	local var=$1 build=$2 f
 	mkdir -p "$var/bin"
@@ -518,14 +650,14 @@ civic_web_link_responders() {
 }
 
 # civic_web_rebuilt VAR BIN: a responder in BIN is newer than the running
-# lighttpd (its pid file), so the pools still run the old code.
+# web server (its pid file), so the pools still run the old code.
 civic_web_rebuilt() {
 	local newer
 	newer=$(find -L "$2" -maxdepth 1 -name 'civic-*.fcgi' -newer "$(civic_web_pidfile "$1")" -print -quit)
 	[[ -n $newer ]]
 }
 
-# Waits (~10 s) until lighttpd answers on PORT.
+# Waits (~10 s) until the web server answers on PORT.
 civic_web_wait() {
 	local var=$1 port=$2 i
 	for ((i = 0; i < 100; i++)); do
@@ -533,26 +665,28 @@ civic_web_wait() {
 		civic_web_running "$var" || break
 		sleep 0.1
 	done
-	tail -n 20 "$var/log/lighttpd-error.log" >&2 2>/dev/null || true
-	civic_die "lighttpd does not answer on 127.0.0.1:$port"
+	tail -n 20 "$(civic_web_error_log "$var")" >&2 2>/dev/null || true
+	civic_die "the web server does not answer on 127.0.0.1:$port"
 }
 
-# civic_web_stop VAR: lighttpd stops the FastCGI processes it spawned and
-# removes their sockets itself on SIGTERM; civic_web_kill_orphans gets the
-# ones it did not spawn.
+# civic_web_stop VAR: whichever web server runs. Both stop the FastCGI
+# processes they spawned on SIGTERM (lighttpd removes their sockets);
+# civic_web_kill_orphans gets the ones they did not.
 civic_web_stop() {
-	civic_stop_pid "$(civic_web_pidfile "$1")" lighttpd lighttpd
+	civic_stop_pid "$1/run/lighttpd.pid" lighttpd lighttpd
+	civic_stop_pid "$1/run/apache2.pid" apache2 Apache
 	civic_web_kill_orphans "$1"
 }
 
-# civic_web_kill_orphans VAR: responders still listening on VAR/run/*.sock*.
-# They outlive a lighttpd killed with SIGKILL, and a new lighttpd finding
-# such a socket alive uses it instead of spawning (so it never stops it):
-# stale code would keep answering. lighttpd hands each responder its
-# listening socket as fd 0, which finds them through /proc/net/unix.
+# civic_web_kill_orphans VAR: responders still listening on a socket below
+# VAR/run/. They outlive a web server killed with SIGKILL, and a new
+# lighttpd finding such a socket alive uses it instead of spawning (so it
+# never stops it): stale code would keep answering. The web server hands
+# each responder its listening socket as fd 0, which finds them through
+# /proc/net/unix.
 civic_web_kill_orphans() {
 	local run=$1/run inodes pid link pids=()
-	inodes=$(awk -v dir="$run/" 'index($8, dir) == 1 && $8 ~ /\.sock/ { print $7 }' /proc/net/unix)
+	inodes=$(awk -v dir="$run/" 'index($8, dir) == 1 && $8 !~ /mysqld\.sock$/ { print $7 }' /proc/net/unix)
 	[[ -n $inodes ]] || return 0
 	for pid in /proc/[0-9]*; do
 		link=$(readlink "$pid/fd/0" 2>/dev/null) || continue
@@ -580,11 +714,11 @@ civic_any_alive() {
 	return 1
 }
 
-# civic_web_restart VAR: same port, build and sanitizer options as the
-# last civic_web_start (from VAR/run/web.env).
+# civic_web_restart VAR: same front end, port, build and sanitizer options
+# as the last civic_web_start (from VAR/run/web.env).
 civic_web_restart() {
 	local var=$1
-	[[ -f $var/run/web.env ]] || civic_die "$var/run/web.env missing: lighttpd was never started here"
+	[[ -f $var/run/web.env ]] || civic_die "$var/run/web.env missing: no web server was ever started here"
 	civic_web_stop "$var"
 	(
 		# shellcheck disable=SC1091
@@ -592,7 +726,7 @@ civic_web_restart() {
 		ASAN_OPTIONS=$CIVIC_WEB_ASAN_OPTIONS UBSAN_OPTIONS=$CIVIC_WEB_UBSAN_OPTIONS
 		if [[ -n $ASAN_OPTIONS ]]; then export ASAN_OPTIONS; else unset ASAN_OPTIONS; fi
 		if [[ -n $UBSAN_OPTIONS ]]; then export UBSAN_OPTIONS; else unset UBSAN_OPTIONS; fi
-		civic_web_start "$var" "$CIVIC_WEB_PORT" "$CIVIC_WEB_BUILD"
+		civic_web_start "$var" "$CIVIC_WEB_PORT" "$CIVIC_WEB_BUILD" "${CIVIC_WEB_FRONTEND:-lighttpd}"
 	)
 }
 
