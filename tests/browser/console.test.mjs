@@ -270,7 +270,11 @@ browserTest('copy buttons show with JavaScript (and copy), stay hidden without',
     pair = await issueKey(page, appPath, 'copy key', ['countries:read']);
     const buttons = page.locator('button[data-copy]');
     assert.equal(await buttons.count(), 2, 'a copy button for the key and one for the secret');
-    for (const b of await buttons.all()) assert.ok(await b.isVisible(), 'visible with JavaScript');
+    // console.js is deferred: it may still be on its way when the page's
+    // markup is in, so wait for it to show the buttons.
+    for (const b of await buttons.all()) {
+      await b.waitFor({ state: 'visible' }).catch(() => assert.fail('visible with JavaScript'));
+    }
   });
   await step('the copy button copies the secret', async () => {
     const b = page.locator('button[data-copy="api_secret"]');
