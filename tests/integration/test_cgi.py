@@ -4,47 +4,10 @@ socket; the program then serves exactly one request from its environment
 and stdin, against the same database, and exits."""
 
 import json
-import os
-import subprocess
 
-from conftest import env
+from responderutil import cgi
 
 TOKEN_PATH = "/v1/developer-token/"
-
-
-def endpoint(name):
-    """build/src/endpoints/NAME.fcgi, next to the civic-admin under test."""
-    build = os.path.dirname(os.path.dirname(os.path.dirname(env("CIVIC_ADMIN"))))
-    return os.path.join(build, "src", "endpoints", name + ".fcgi")
-
-
-def cgi(name, method, uri, body=b"", headers=None):
-    """Runs one CGI request; returns (status, headers dict, parsed JSON)."""
-    path, _, query = uri.partition("?")
-    environ = {
-        "PATH": "/usr/bin:/bin",
-        "CIVIC_CONFIG": env("CIVIC_CONFIG"),
-        "GATEWAY_INTERFACE": "CGI/1.1",
-        "REQUEST_METHOD": method,
-        "REQUEST_URI": uri,
-        "SCRIPT_NAME": path,
-        "QUERY_STRING": query,
-        "REMOTE_ADDR": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-    }
-    if body:
-        environ["CONTENT_TYPE"] = "application/json"
-        environ["CONTENT_LENGTH"] = str(len(body))
-    for k, v in (headers or {}).items():
-        environ["HTTP_" + k.upper().replace("-", "_")] = v
-    out = subprocess.run([endpoint(name)], input=body, env=environ,
-                         capture_output=True, timeout=30, check=True).stdout
-    head, _, payload = out.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    assert lines[0].startswith("Status: "), out
-    hdrs = dict(line.split(": ", 1) for line in lines[1:])
-    assert int(hdrs["Content-Length"]) == len(payload), out
-    return int(lines[0].split()[1]), hdrs, json.loads(payload)
 
 
 def test_cgi_token_exchange_then_profile(new_client):
