@@ -125,13 +125,23 @@ def _name_values(params):
     return out
 
 
+def _connect(address, timeout):
+    if isinstance(address, str):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(address)
+        return s
+    return socket.create_connection(address[:2], timeout=timeout)
+
+
 def fastcgi(address, method, uri, body=b"", headers=None, timeout=10):
-    """One request to a FastCGI responder listening on address (host,
-    port); returns its response as json_response does."""
+    """One request to a FastCGI responder listening on address (a
+    getsockname() result: (host, port, ...) or a unix socket's path);
+    returns its response as json_response does."""
     params = _name_values(request_params(method, uri, body, headers))
     assert len(params) < 65536 and len(body) < 65536
     stdout = b""
-    with socket.create_connection(address, timeout=timeout) as s:
+    with _connect(address, timeout) as s:
         s.sendall(_record(FCGI_BEGIN_REQUEST, struct.pack("!HB5x", FCGI_RESPONDER, 0))
                   + _record(FCGI_PARAMS, params) + _record(FCGI_PARAMS, b"")
                   + (_record(FCGI_STDIN, body) if body else b"")
