@@ -511,6 +511,28 @@ def config_copy(directory, **sections):
     return path
 
 
+# The secret files of the config ([section] key): civic_secret_load
+# refuses each one when its group or others have any permission.
+SECRET_FILES = (("database", "password_file"), ("api", "pepper_file"),
+                ("api", "jwt_key_file"), ("whatsapp", "token_file"))
+
+
+def config_with_secret_copy(directory, section, key, mode):
+    """A config copy (config_copy) whose [section] key names a copy of
+    that secret file with permissions mode. Returns (config path, the
+    copy's path, the secret's bytes)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    with open(env("CIVIC_CONFIG"), encoding="utf-8") as f:
+        parser.read_file(f)
+    with open(parser.get(section, key), "rb") as f:
+        secret = f.read()
+    path = os.path.join(str(directory), "%s-%s" % (section, key))
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+        f.write(secret)
+    os.chmod(path, mode)
+    return config_copy(directory, **{section: {key: path}}), path, secret
+
+
 @pytest.fixture(scope="session")
 def environment(config):
     """'test' or 'live': the environment the deployment runs in."""

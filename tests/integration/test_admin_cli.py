@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 import dbutil
-from conftest import config_copy, make_key, unique
+from conftest import (SECRET_FILES, config_copy, config_with_secret_copy, make_key,
+                      unique)
 
 
 def test_json_output_is_one_object(admin_raw):
@@ -74,6 +75,43 @@ def test_migrate_refuses_a_downgrade(admin, admin_raw, config, tmp_path):
     assert schema_state() == before
     # The migration lock was given back: the real sql_dir migrates at once.
     assert admin("migrate") == {"applied": [], "current": newest}
+
+
+@pytest.mark.parametrize("section,key", SECRET_FILES, ids=[k for _, k in SECRET_FILES])
+def test_refuses_a_secret_file_the_group_can_read(new_client, admin_raw, tmp_path,
+                                                  section, key):
+    c = new_client()
+    config, path, secret = config_with_secret_copy(tmp_path, section, key, 0o640)
+    issue = ("--config", config, "key", "issue", "--app", c.app_id, "--scopes", "profile:read")
+    proc = admin_raw(*issue)
+    assert proc.returncode == 3, proc   # 3: configuration unavailable
+    assert proc.stdout == "", proc
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr  # the reason, and nothing else
+    assert "secret file %s is accessible by group or others" % path in lines[0], lines
+    assert "chmod 600" in lines[0], lines
+    assert secret.decode("latin-1").strip() not in proc.stderr
+
+    os.chmod(path, 0o600)
+    proc = admin_raw(*issue)
+    assert proc.returncode == 0, proc
+    assert json.loads(proc.stdout)["api_secret"].startswith("css_"), proc.stdout
+
+
+@pytest.mark.parametrize("mode,refused", [
+    (0o600, False), (0o400, False), (0o700, False),
+    (0o640, True), (0o604, True), (0o620, True), (0o602, True),
+    (0o610, True), (0o601, True), (0o644, True), (0o666, True),
+], ids=lambda v: "%04o" % v if isinstance(v, int) and not isinstance(v, bool) else None)
+def test_secret_file_modes(admin_raw, tmp_path, mode, refused):
+    """Any permission of the group or others refuses. An allowed file
+    gets the command as far as the database, where the app is unknown
+    (exit 1)."""
+    config, path, _ = config_with_secret_copy(tmp_path, "api", "pepper_file", mode)
+    proc = admin_raw("--config", config, "key", "issue", "--app", "999999999",
+                     "--scopes", "profile:read")
+    assert proc.returncode == (3 if refused else 1), proc
+    assert (path in proc.stderr) == refused, proc.stderr
 
 
 def test_plan_list(admin):
