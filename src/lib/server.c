@@ -1,6 +1,9 @@
 #include "server.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcgiapp.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -424,10 +427,99 @@ static bool setup(struct loop *l)
 	return true;
 }
 
+bool civic_listener_allowed(const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+
+	if (len < (socklen_t)sizeof(sa->sa_family))
+		return false;
+	switch (sa->sa_family) {
+	case AF_UNIX:
+		return true;
+	case AF_INET:
+		if (len < (socklen_t)sizeof(in))
+			return false;
+		memcpy(&in, sa, sizeof(in));
+		return ntohl(in.sin_addr.s_addr) >> 24 == 127;
+	case AF_INET6:
+		if (len < (socklen_t)sizeof(in6))
+			return false;
+		memcpy(&in6, sa, sizeof(in6));
+		/* An IPv6 socket bound to ::ffff:127.x takes IPv4 loopback only. */
+		return IN6_IS_ADDR_LOOPBACK(&in6.sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr) && in6.sin6_addr.s6_addr[12] == 127);
+	default:
+		return false;
+	}
+}
+
+/* "0.0.0.0:9000", "[::]:9000" or "address family N", for the log. */
+static void listener_name(const struct sockaddr_storage *ss, char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(out, outlen, "%s:%u", host, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(out, outlen, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else
+		snprintf(out, outlen, "address family %d", ss->ss_family);
+}
+
+bool civic_listener_check(int fd, char *why, size_t whylen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss), optlen;
+	int listening = 0;
+	char name[INET6_ADDRSTRLEN + 32];
+
+	if (whylen > 0)
+		why[0] = '\0';
+	optlen = sizeof(listening);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0) {
+		/* Not a socket, or no fd 0 at all: plain CGI, as FCGX_IsCGI says. */
+		if (errno == ENOTSOCK || errno == EBADF)
+			return true;
+		snprintf(why, whylen, "cannot inspect the FastCGI socket (fd %d): %s", fd,
+		         strerror(errno));
+		return false;
+	}
+	if (!listening)
+		return true;
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		snprintf(why, whylen, "cannot read the address of the FastCGI socket (fd %d): %s", fd,
+		         strerror(errno));
+		return false;
+	}
+	if (civic_listener_allowed((const struct sockaddr *)&ss, len))
+		return true;
+	listener_name(&ss, name, sizeof(name));
+	snprintf(why, whylen,
+	         "refusing to serve FastCGI on %s: the listening socket must be a unix socket or "
+	         "bound to a loopback address (127.0.0.1, ::1), because whoever reaches it can "
+	         "send requests with any client address and headers",
+	         name);
+	return false;
+}
+
 static int serve(struct loop *l, const char *program)
 {
+	char why[512];
+
 	signal(SIGPIPE, SIG_IGN);
 	civic_log_setup(program, CIVIC_LOG_INFO);
+	/* Before the configuration, the secrets and the database: a
+	 * responder reachable from the network serves nothing at all. */
+	if (!civic_listener_check(STDIN_FILENO, why, sizeof(why))) {
+		civic_log_error("%s", why);
+		return 1;
+	}
 	civic_response_init(&l->resp);
 	civic_buf_init(&l->req.body, CIVIC_BODY_MAX);
 	/* A broken setup still answers, with a 500 envelope and a log line,

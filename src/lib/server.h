@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "db.h"
@@ -87,8 +88,24 @@ struct civic_api {
 enum civic_err civic_fail(struct civic_ctx *ctx, enum civic_err e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Serves requests as FastCGI (or once as plain CGI) until shutdown.
- * program names the responder in logs. Returns the process exit code. */
+/* Whether a FastCGI listening socket bound to sa (len bytes) may serve:
+ * a unix socket or a loopback address (127.0.0.0/8, ::1, ::ffff:127.x)
+ * may; any other address (0.0.0.0 and :: included) or family may not.
+ * The responders trust what the web server sends (client address,
+ * headers), so only the web server on this host may reach them. */
+bool civic_listener_allowed(const struct sockaddr *sa, socklen_t len);
+
+/* Checks fd (0 when a web server starts a responder): true when it is
+ * not a listening socket (plain CGI: a pipe, a file, a connected
+ * socket, a closed fd) or one civic_listener_allowed accepts. False,
+ * with the reason in why (whylen bytes, may be 0), for a listening
+ * socket that must not serve or cannot be inspected. */
+bool civic_listener_check(int fd, char *why, size_t whylen);
+
+/* Serves requests as FastCGI (or once as plain CGI) until shutdown,
+ * after civic_listener_check(0): a refused socket is logged and serves
+ * nothing. program names the responder in logs. Returns the process
+ * exit code. */
 int civic_serve(const char *program, const struct civic_route *routes, size_t nroutes);
 
 /* Serves requests like civic_serve, but each one goes to handle, which

@@ -13,8 +13,10 @@ MariaDB).  It is driven entirely by the environment:
 
 A missing variable fails the whole run (it never skips).  Every test
 creates its own account, application and key, so tests are independent
-and can run in any order (only test_zz_database_down.py must run last
-because it stops the database; its name makes pytest collect it last).
+and can run in any order (only test_zy_backup.py, which replaces the
+whole database with a backup of itself, and test_zz_database_down.py,
+which stops it, must run last: their names make pytest collect them
+last, test_zz_logs.py after them).
 """
 
 import base64
@@ -161,6 +163,26 @@ def other_environment(environment):
 
 def unique(prefix):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
+
+
+def poll(fetch, done, seconds=10, pause=0.5):
+    """Calls fetch() until done(its result) holds or seconds have passed;
+    returns the last result, for the caller to assert on."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = fetch()
+        if done(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(pause)
+
+
+def stack(command):
+    """$CIVIC_STACK COMMAND (db-stop, db-start, gateway-stop, ...);
+    asserts that it worked."""
+    proc = subprocess.run([env("CIVIC_STACK"), command],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, "%s %s failed: %s%s" % (
+        env("CIVIC_STACK"), command, proc.stdout, proc.stderr)
 
 
 # --------------------------------------------------------------------------
@@ -468,6 +490,47 @@ def config():
     with open(path, encoding="utf-8") as f:
         parser.read_file(f)
     return parser
+
+
+def config_copy(directory, **sections):
+    """A copy of the stack's config in directory with some values
+    changed: config_copy(tmp_path, alerts={"outbound_allow": ""},
+    dispatch={"linger_seconds": 0}). Returns its path."""
+    parser = configparser.ConfigParser(interpolation=None)
+    with open(env("CIVIC_CONFIG"), encoding="utf-8") as f:
+        parser.read_file(f)
+    for section, values in sections.items():
+        if not parser.has_section(section):
+            parser.add_section(section)
+        for key, value in values.items():
+            parser.set(section, key, str(value))
+    path = os.path.join(str(directory), "civicsentinel-%d.conf" % time.monotonic_ns())
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("; a test's copy of %s\n" % env("CIVIC_CONFIG"))
+        parser.write(f)
+    return path
+
+
+# The secret files of the config ([section] key): civic_secret_load
+# refuses each one when its group or others have any permission.
+SECRET_FILES = (("database", "password_file"), ("api", "pepper_file"),
+                ("api", "jwt_key_file"), ("whatsapp", "token_file"))
+
+
+def config_with_secret_copy(directory, section, key, mode):
+    """A config copy (config_copy) whose [section] key names a copy of
+    that secret file with permissions mode. Returns (config path, the
+    copy's path, the secret's bytes)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    with open(env("CIVIC_CONFIG"), encoding="utf-8") as f:
+        parser.read_file(f)
+    with open(parser.get(section, key), "rb") as f:
+        secret = f.read()
+    path = os.path.join(str(directory), "%s-%s" % (section, key))
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+        f.write(secret)
+    os.chmod(path, mode)
+    return config_copy(directory, **{section: {key: path}}), path, secret
 
 
 @pytest.fixture(scope="session")

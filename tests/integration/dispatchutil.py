@@ -21,7 +21,7 @@ import tempfile
 import time
 
 import dbutil
-from conftest import assert_ok, env, request, unique
+from conftest import assert_ok, config_copy, env, request, unique
 
 # The contract's summary line; the logger may put a time, the pid and the
 # source place before "run:", and later fields may follow "mails sent M".
@@ -50,31 +50,14 @@ if os.environ.get("CIVIC_VAR"):
 
 
 # ------------------------------------------------------------------ config
+# config_copy (from conftest) writes a changed copy of the stack's config;
+# the dispatcher tests reach it as dispatchutil.config_copy too.
 
 def config_value(section, key, config=None):
     parser = configparser.ConfigParser(interpolation=None)
     with open(config or env("CIVIC_CONFIG"), encoding="utf-8") as f:
         parser.read_file(f)
     return parser.get(section, key)
-
-
-def config_copy(directory, **sections):
-    """A copy of the stack's config in directory with some values
-    changed: config_copy(tmp_path, alerts={"outbound_allow": ""},
-    dispatch={"linger_seconds": 0}). Returns its path."""
-    parser = configparser.ConfigParser(interpolation=None)
-    with open(env("CIVIC_CONFIG"), encoding="utf-8") as f:
-        parser.read_file(f)
-    for section, values in sections.items():
-        if not parser.has_section(section):
-            parser.add_section(section)
-        for key, value in values.items():
-            parser.set(section, key, str(value))
-    path = os.path.join(str(directory), "civicsentinel-%d.conf" % time.monotonic_ns())
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("; a test's copy of %s\n" % env("CIVIC_CONFIG"))
-        parser.write(f)
-    return path
 
 
 def quick_config(directory, **dispatch):

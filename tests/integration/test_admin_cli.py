@@ -2,11 +2,14 @@
 
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
 
-from conftest import make_key, unique
+import dbutil
+from conftest import (SECRET_FILES, config_copy, config_with_secret_copy, make_key,
+                      unique)
 
 
 def test_json_output_is_one_object(admin_raw):
@@ -22,6 +25,93 @@ def test_migrate_is_idempotent(admin):
     assert second["applied"] == []
     assert first["current"] == second["current"]
     assert isinstance(second["current"], int) and second["current"] >= 1
+
+
+def schema_state():
+    """What migrate may change: the migrations applied and every table's
+    columns, index and routine of the database."""
+    return (
+        dbutil.query("SELECT version, name, applied_at FROM schema_migrations"
+                     " ORDER BY version"),
+        dbutil.query("SELECT table_name, ordinal_position, column_name, column_type,"
+                     " is_nullable, column_default FROM information_schema.columns"
+                     " WHERE table_schema = DATABASE() ORDER BY 1, 2"),
+        dbutil.query("SELECT table_name, index_name, seq_in_index, column_name"
+                     " FROM information_schema.statistics"
+                     " WHERE table_schema = DATABASE() ORDER BY 1, 2, 3"),
+        dbutil.query("SELECT routine_name, created, last_altered, MD5(routine_definition)"
+                     " FROM information_schema.routines"
+                     " WHERE routine_schema = DATABASE() ORDER BY 1"),
+    )
+
+
+def test_migrate_refuses_a_downgrade(admin, admin_raw, config, tmp_path):
+    """An older civic-admin (its sql_dir lacks the newest migration)
+    against a newer schema: exit 1, a message saying so, nothing changed."""
+    sql_dir = config.get("paths", "sql_dir")
+    files = sorted((int(n.split("_", 1)[0]), n) for n in os.listdir(sql_dir)
+                   if n.endswith(".sql"))
+    assert len(files) >= 2, files
+    newest = files[-1][0]
+    assert admin("migrate")["current"] == newest
+    whole, older = tmp_path / "all", tmp_path / "older"
+    for folder, names in ((whole, files), (older, files[:-1])):
+        folder.mkdir()
+        for _, name in names:
+            shutil.copy(os.path.join(sql_dir, name), folder)
+
+    # A copy of every file works: the refusal below is the missing file's.
+    same = admin_raw("--config", config_copy(tmp_path, paths={"sql_dir": whole}), "migrate")
+    assert same.returncode == 0, same
+    assert json.loads(same.stdout) == {"applied": [], "current": newest}
+
+    before = schema_state()
+    proc = admin_raw("--config", config_copy(tmp_path, paths={"sql_dir": older}), "migrate")
+    assert proc.returncode == 1, proc
+    assert proc.stdout == "", proc
+    assert "refusing to downgrade" in proc.stderr, proc.stderr
+    assert "at migration %d" % newest in proc.stderr, proc.stderr
+    assert "%s goes only up to %d" % (older, files[-2][0]) in proc.stderr, proc.stderr
+    assert schema_state() == before
+    # The migration lock was given back: the real sql_dir migrates at once.
+    assert admin("migrate") == {"applied": [], "current": newest}
+
+
+@pytest.mark.parametrize("section,key", SECRET_FILES, ids=[k for _, k in SECRET_FILES])
+def test_refuses_a_secret_file_the_group_can_read(new_client, admin_raw, tmp_path,
+                                                  section, key):
+    c = new_client()
+    config, path, secret = config_with_secret_copy(tmp_path, section, key, 0o640)
+    issue = ("--config", config, "key", "issue", "--app", c.app_id, "--scopes", "profile:read")
+    proc = admin_raw(*issue)
+    assert proc.returncode == 3, proc   # 3: configuration unavailable
+    assert proc.stdout == "", proc
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr  # the reason, and nothing else
+    assert "secret file %s is accessible by group or others" % path in lines[0], lines
+    assert "chmod 600" in lines[0], lines
+    assert secret.decode("latin-1").strip() not in proc.stderr
+
+    os.chmod(path, 0o600)
+    proc = admin_raw(*issue)
+    assert proc.returncode == 0, proc
+    assert json.loads(proc.stdout)["api_secret"].startswith("css_"), proc.stdout
+
+
+@pytest.mark.parametrize("mode,refused", [
+    (0o600, False), (0o400, False), (0o700, False),
+    (0o640, True), (0o604, True), (0o620, True), (0o602, True),
+    (0o610, True), (0o601, True), (0o644, True), (0o666, True),
+], ids=lambda v: "%04o" % v if isinstance(v, int) and not isinstance(v, bool) else None)
+def test_secret_file_modes(admin_raw, tmp_path, mode, refused):
+    """Any permission of the group or others refuses. An allowed file
+    gets the command as far as the database, where the app is unknown
+    (exit 1)."""
+    config, path, _ = config_with_secret_copy(tmp_path, "api", "pepper_file", mode)
+    proc = admin_raw("--config", config, "key", "issue", "--app", "999999999",
+                     "--scopes", "profile:read")
+    assert proc.returncode == (3 if refused else 1), proc
+    assert (path in proc.stderr) == refused, proc.stderr
 
 
 def test_plan_list(admin):

@@ -20,7 +20,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import parse_rfc3339, unique
+from conftest import parse_rfc3339, stack, unique
 
 DEST = "/v1/alert-destinations/"
 JOIN = DEST + "join-whatsapp-group/"
@@ -113,12 +113,6 @@ def link_for(admin, dest_id):
     assert set(out) == {"destination_id", "account_id", "url", "expires_at"}, out
     assert out["destination_id"] == dest_id
     return out
-
-
-def stack(command):
-    proc = subprocess.run([os.environ["CIVIC_STACK"], command],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, (command, proc.stdout, proc.stderr)
 
 
 @pytest.fixture

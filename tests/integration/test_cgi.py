@@ -5,46 +5,13 @@ and stdin, against the same database, and exits."""
 
 import json
 import os
-import subprocess
 
-from conftest import env
+import pytest
+
+from conftest import SECRET_FILES, config_with_secret_copy
+from responderutil import cgi, json_response, run_cgi
 
 TOKEN_PATH = "/v1/developer-token/"
-
-
-def endpoint(name):
-    """build/src/endpoints/NAME.fcgi, next to the civic-admin under test."""
-    build = os.path.dirname(os.path.dirname(os.path.dirname(env("CIVIC_ADMIN"))))
-    return os.path.join(build, "src", "endpoints", name + ".fcgi")
-
-
-def cgi(name, method, uri, body=b"", headers=None):
-    """Runs one CGI request; returns (status, headers dict, parsed JSON)."""
-    path, _, query = uri.partition("?")
-    environ = {
-        "PATH": "/usr/bin:/bin",
-        "CIVIC_CONFIG": env("CIVIC_CONFIG"),
-        "GATEWAY_INTERFACE": "CGI/1.1",
-        "REQUEST_METHOD": method,
-        "REQUEST_URI": uri,
-        "SCRIPT_NAME": path,
-        "QUERY_STRING": query,
-        "REMOTE_ADDR": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-    }
-    if body:
-        environ["CONTENT_TYPE"] = "application/json"
-        environ["CONTENT_LENGTH"] = str(len(body))
-    for k, v in (headers or {}).items():
-        environ["HTTP_" + k.upper().replace("-", "_")] = v
-    out = subprocess.run([endpoint(name)], input=body, env=environ,
-                         capture_output=True, timeout=30, check=True).stdout
-    head, _, payload = out.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    assert lines[0].startswith("Status: "), out
-    hdrs = dict(line.split(": ", 1) for line in lines[1:])
-    assert int(hdrs["Content-Length"]) == len(payload), out
-    return int(lines[0].split()[1]), hdrs, json.loads(payload)
 
 
 def test_cgi_token_exchange_then_profile(new_client):
@@ -69,3 +36,27 @@ def test_cgi_errors_use_the_envelope():
     assert (status, doc["code"]) == (404, "NOT_FOUND"), doc
     status, _, doc = cgi("civic-countries", "GET", "/v1/supported-countries/?page=0")
     assert (status, doc["code"]) == (401, "INVALID_TOKEN"), doc
+
+
+@pytest.mark.parametrize("section,key", SECRET_FILES, ids=[k for _, k in SECRET_FILES])
+def test_cgi_refuses_a_secret_file_the_group_can_read(new_client, tmp_path, section, key):
+    """A broken setup still answers, with the error envelope; the reason
+    goes to the log (stderr), naming the file, and the secret goes
+    nowhere. Once the file is 0600 the same config works."""
+    c = new_client()
+    config, path, secret = config_with_secret_copy(tmp_path, section, key, 0o640)
+    body = json.dumps({"api_key": c.api_key, "api_secret": c.api_secret}).encode()
+    proc = run_cgi("civic-token", "POST", TOKEN_PATH, body, config=config)
+    assert proc.returncode == 0, proc
+    status, hdrs, doc = json_response(proc.stdout)
+    assert (status, doc["erc"], doc["code"]) == (500, 0, "INTERNAL"), doc
+    assert hdrs.get("X-Request-Id"), hdrs
+    assert ("secret file %s is accessible by group or others" % path).encode() in proc.stderr, \
+        proc.stderr
+    assert path.encode() not in proc.stdout, proc.stdout  # the client learns no paths
+    for out in (proc.stdout, proc.stderr):
+        assert secret.strip() not in out
+
+    os.chmod(path, 0o600)
+    status, _, doc = cgi("civic-token", "POST", TOKEN_PATH, body, config=config)
+    assert status == 200 and doc["data"]["access"], doc

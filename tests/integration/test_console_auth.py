@@ -5,7 +5,6 @@ cookie's flags, session tokens and API tokens kept apart, throttles."""
 import base64
 import json
 import os
-import subprocess
 import tempfile
 import urllib.parse
 
@@ -13,7 +12,8 @@ import pytest
 
 import dbutil
 import dispatchutil
-from conftest import env, fresh_client_address, request, unique
+import responderutil
+from conftest import fresh_client_address, request, unique
 from consoleutil import Console, deliver_mail, link_in, logged_in, new_account
 
 
@@ -329,27 +329,15 @@ def test_cookie_flags_over_http():
     assert max_age and 0 < max_age[0] <= 12 * 3600
 
 
-def console_binary():
-    build = os.path.dirname(os.path.dirname(os.path.dirname(env("CIVIC_ADMIN"))))
-    return os.path.join(build, "src", "console", "civic-console.fcgi")
-
-
 def cgi(config, method, uri, body=b"", cookie=None):
-    path, _, query = uri.partition("?")
-    environ = {"PATH": "/usr/bin:/bin", "CIVIC_CONFIG": config, "GATEWAY_INTERFACE": "CGI/1.1",
-               "REQUEST_METHOD": method, "REQUEST_URI": uri, "SCRIPT_NAME": "/console",
-               "QUERY_STRING": query, "REMOTE_ADDR": fresh_client_address(),
-               "SERVER_PROTOCOL": "HTTP/1.1"}
-    if body:
-        environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
-        environ["CONTENT_LENGTH"] = str(len(body))
-    if cookie:
-        environ["HTTP_COOKIE"] = cookie
-    out = subprocess.run([console_binary()], input=body, env=environ, capture_output=True,
-                         timeout=30, check=True).stdout
-    head, _, payload = out.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    return int(lines[0].split()[1]), [tuple(l.split(": ", 1)) for l in lines[1:]], payload
+    """The console run once as CGI with config: (status, [(name, value)],
+    body bytes)."""
+    proc = responderutil.run_cgi(
+        "civic-console", method, uri, body, {"Cookie": cookie} if cookie else None, config,
+        script_name="/console", remote_addr=fresh_client_address(),
+        content_type="application/x-www-form-urlencoded")
+    assert proc.returncode == 0, proc
+    return responderutil.split_response(proc.stdout)
 
 
 def test_cookie_flags_over_https_use_the_host_prefix():

@@ -4,21 +4,12 @@ and recovery without restarting the web server.
 Named test_zz_* so pytest collects it last: it stops the database."""
 
 import concurrent.futures
-import os
-import subprocess
 import time
 
-from conftest import break_checksum
+from conftest import break_checksum, poll, stack
 
 PROFILE = "/v1/profile/"
 COUNTRIES = "/v1/supported-countries/"
-
-
-def stack(command):
-    proc = subprocess.run([os.environ["CIVIC_STACK"], command],
-                          capture_output=True, text=True, timeout=180)
-    assert proc.returncode == 0, "%s %s failed: %s%s" % (
-        os.environ["CIVIC_STACK"], command, proc.stdout, proc.stderr)
 
 
 def timed(fn, *args, **kw):
@@ -62,14 +53,9 @@ def test_database_outage_and_recovery(new_client, api, envelope,
         stack("db-start")
 
     # The responders reconnect by themselves (nobody restarts the server).
-    deadline = time.monotonic() + 10
-    resp = None
-    while time.monotonic() < deadline:
-        resp = api("GET", PROFILE, token=token, timeout=15)
-        if resp.status == 200:
-            break
-        time.sleep(0.5)
-    assert resp is not None and resp.status == 200, resp
+    resp = poll(lambda: api("GET", PROFILE, token=token, timeout=15),
+                lambda r: r.status == 200)
+    assert resp.status == 200, resp
     assert resp.data["id"] == c.account_id
 
     # Every worker of the pools has recovered: a concurrent batch all
@@ -78,13 +64,10 @@ def test_database_outage_and_recovery(new_client, api, envelope,
         return api("GET", PROFILE if i % 2 else COUNTRIES, token=token,
                    timeout=15)
 
-    deadline = time.monotonic() + 10
-    while True:
+    def batch():
         with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
-            batch = list(pool.map(hit, range(16)))
-        failed = [r for r in batch if r.status != 200]
-        if not failed or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+            return [r for r in pool.map(hit, range(16)) if r.status != 200]
+
+    failed = poll(batch, lambda failed: not failed)
     assert not failed, failed[:3]
     assert exchange_response(c.api_key, c.api_secret).status == 200
