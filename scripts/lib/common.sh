@@ -10,7 +10,7 @@
 #   VAR/mysql/                        MariaDB datadir
 #   VAR/run/  pid files, mysqld.sock, web.env; fcgi/ (lighttpd's FastCGI
 #             sockets), fcgid/ (mod_fcgid's), apache2/ (Apache's runtime)
-#   VAR/log/  mysqld.log, lighttpd-*.log or apache-*.log,
+#   VAR/log/  mysqld.log, lighttpd-*.log and responders.log or apache-*.log,
 #             whatsapp-gateway.log, mail-catcher.log, dispatch.log
 #             (scripts/run); san/ sanitizer reports (scripts/test --asan)
 #   VAR/whatsapp/  the development WhatsApp gateway's groups and messages
@@ -508,16 +508,18 @@ civic_web_user() {
 # config (group-readable), the secrets (its own, 0600, in a 0700
 # directory: the responders refuse secrets others can read), the socket
 # directories (0700: no other user may connect to a responder), the
-# sanitizer report directory and lighttpd's logs (it opens them after
-# dropping root). Apache opens its logs as root.
+# sanitizer report directory and lighttpd's logs, the responders' among
+# them (it opens them after dropping root). Apache opens its logs as root.
 civic_web_prepare() {
 	local var=$1 user=$2 frontend=$3 group f
 	group=$(id -gn "$user")
 	mkdir -p "$var/run/fcgi" "$var/run/fcgid" "$var/run/apache2" "$var/log/san" "$var/www"
 	chown "$user:$group" "$var/run/fcgi" "$var/run/fcgid" "$var/log/san"
 	if [[ $frontend == lighttpd ]]; then
-		touch "$var/log/lighttpd-error.log" "$var/log/lighttpd-access.log"
-		chown "$user:$group" "$var/log/lighttpd-error.log" "$var/log/lighttpd-access.log"
+		for f in lighttpd-error.log lighttpd-access.log responders.log; do
+			touch "$var/log/$f"
+			chown "$user:$group" "$var/log/$f"
+		done
 	fi
 	chmod 0700 "$var/run/fcgi" "$var/run/fcgid"
 	chmod 0755 "$var/log/san"

@@ -112,12 +112,21 @@ async function issueKey(page, appPath, name, scopes) {
   for (const scope of scopes) await page.getByLabel(scope, { exact: true }).check();
   await page.getByRole('button', { name: 'Issue key' }).click();
   await page.locator('#api_secret').waitFor({ state: 'attached' });
+  // Until its deferred script is in: leaving earlier aborts that request.
+  await page.waitForLoadState('load');
   const pair = {
     key: await page.locator('#api_key').inputValue(),
     secret: await page.locator('#api_secret').inputValue(),
   };
   assert.ok(pair.key && pair.secret, 'the key page shows no key pair');
   return pair;
+}
+
+// True once locator is visible, false if it stays hidden for
+// ACTION_TIMEOUT. console.js, which shows the copy buttons, is deferred:
+// it may still be on its way when the page's markup is in.
+function shown(locator) {
+  return locator.waitFor({ state: 'visible' }).then(() => true, () => false);
 }
 
 // The row of the keys table that shows public key `key`.
@@ -191,7 +200,7 @@ browserTest('a new user signs up, verifies, logs in and issues, rotates and revo
       first = await issueKey(page, appPath, 'flow key', ['countries:read', 'profile:read']);
       assert.match(await mainText(page), /only/i, 'a warning that the secret is shown only now');
       for (const id of ['api_key', 'api_secret'])
-        assert.ok(await page.locator(`button[data-copy="${id}"]`).isVisible(), `copy button for #${id}`);
+        assert.ok(await shown(page.locator(`button[data-copy="${id}"]`)), `copy button for #${id}`);
       await screenshot(page, 'key-created');
     });
     await step('the pair works with the API', async () => {
@@ -270,11 +279,7 @@ browserTest('copy buttons show with JavaScript (and copy), stay hidden without',
     pair = await issueKey(page, appPath, 'copy key', ['countries:read']);
     const buttons = page.locator('button[data-copy]');
     assert.equal(await buttons.count(), 2, 'a copy button for the key and one for the secret');
-    // console.js is deferred: it may still be on its way when the page's
-    // markup is in, so wait for it to show the buttons.
-    for (const b of await buttons.all()) {
-      await b.waitFor({ state: 'visible' }).catch(() => assert.fail('visible with JavaScript'));
-    }
+    for (const b of await buttons.all()) assert.ok(await shown(b), 'visible with JavaScript');
   });
   await step('the copy button copies the secret', async () => {
     const b = page.locator('button[data-copy="api_secret"]');
@@ -458,7 +463,7 @@ browserTest('destinations, subscriptions and deliveries', {}, async ({ page, ste
     await create.locator('button[type=submit], button:not([type])').first().click();
     await page.locator('#signing_secret').waitFor({ state: 'attached' });
     assert.match(await page.locator('#signing_secret').inputValue(), /^whsec_/);
-    assert.ok(await page.locator('button[data-copy="signing_secret"]').isVisible());
+    assert.ok(await shown(page.locator('button[data-copy="signing_secret"]')));
     await screenshot(page, 'destination-created');
     await page.goto(url('/console/destinations'));
     await screenshot(page, 'destinations');

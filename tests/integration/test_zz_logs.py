@@ -38,6 +38,22 @@ def test_the_suite_left_logs_to_scan():
     assert expected in names, names
 
 
+# A responder's log line (src/lib/log.c): "<time>Z civic-<name>[<pid>] <level> ...".
+RESPONDER_LINE = re.compile(rb"Z civic-(?!admin\[|dispatch\[)[a-z-]+\[[0-9]+\] (?:warn|error) ")
+
+
+def test_the_responders_log_lines_reach_a_log():
+    """The suite made responders log (the gateway and database outages):
+    their stderr must land in a file, not in /dev/null (lighttpd's
+    default for the processes it spawns)."""
+    found = []
+    for path in log_files():
+        with open(path, "rb") as f:
+            if RESPONDER_LINE.search(f.read()):
+                found.append(os.path.basename(path))
+    assert found, "no responder log line in any of %s" % [os.path.basename(p) for p in log_files()]
+
+
 @pytest.mark.parametrize("path", log_files() if os.environ.get("CIVIC_VAR") else [])
 def test_no_secret_or_token_in_logs(path):
     with open(path, "rb") as f:
