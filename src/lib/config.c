@@ -270,9 +270,13 @@ bool civic_config_load(const char *path, bool need_secrets, struct civic_config 
 	cfg->console_login_failures_ip = 50;
 	cfg->console_signups_ip = 10;
 	cfg->console_mails_account = 3;
+	errno = 0;
 	line = ini_parse(path, on_value, &r);
 	if (line < 0) {
-		snprintf(err, errlen, "cannot read config file %s", path);
+		/* -1: fopen failed (errno says why: missing, or not readable by
+		 * the user the programs run as), -2: out of memory. */
+		snprintf(err, errlen, "cannot read config file %s: %s", path,
+		         line == -1 && errno ? strerror(errno) : "out of memory");
 		goto out;
 	}
 	if (line > 0) {

@@ -211,4 +211,6 @@ def test_bad_config_path():
          "--json", "plan", "list"],
         capture_output=True, text=True, timeout=30)
     assert proc.returncode != 0
-    assert proc.stderr.strip()
+    # Says why, so "missing" and "not readable by this user" (a CGI not
+    # running as the account that owns the file) tell apart in a log.
+    assert "/nonexistent/civic.conf: No such file or directory" in proc.stderr
