@@ -457,14 +457,13 @@ civic_web_frontend() {
 	printf '%s\n' "$f"
 }
 
-# civic_web_pidfile VAR [FRONTEND]: the server's pid file; its process name.
+# civic_web_pidfile VAR [FRONTEND]: the web server's pid file.
 civic_web_pidfile() {
 	case ${2:-$(civic_web_frontend "$1")} in
 	lighttpd) printf '%s\n' "$1/run/lighttpd.pid" ;;
 	*) printf '%s\n' "$1/run/apache2.pid" ;;
 	esac
 }
-civic_web_comm() { case $1 in lighttpd) echo lighttpd ;; *) echo apache2 ;; esac; }
 
 civic_web_running() {
 	civic_pid_alive "$1/run/lighttpd.pid" lighttpd || civic_pid_alive "$1/run/apache2.pid" apache2
