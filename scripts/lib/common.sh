@@ -469,7 +469,8 @@ civic_web_running() {
 	civic_pid_alive "$1/run/lighttpd.pid" lighttpd || civic_pid_alive "$1/run/apache2.pid" apache2
 }
 
-# The file the web server writes its errors, and the responders' stderr, to.
+# The web server's error log (under Apache it also gets the responders'
+# stderr; lighttpd sends that to log/responders.log).
 civic_web_error_log() {
 	case $(civic_web_frontend "$1") in
 	lighttpd) printf '%s\n' "$1/log/lighttpd-error.log" ;;
