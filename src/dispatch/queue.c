@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "countries.h"
 #include "email_tokens.h"
@@ -406,9 +408,12 @@ long queue_next_due(struct dispatcher *d)
 
 /* --------------------------------------------------------------- record */
 
+/* Only while the claim is ours: a batch retried after a commit whose
+ * answer was lost (the connection dropped) adds no second attempt. */
 static const char SQL_ATTEMPT[] =
 	"INSERT INTO dispatch_attempts (dispatch_id, attempted_at, outcome, response_code,"
-	" duration_ms, error) VALUES (?, ?, ?, ?, ?, ?)";
+	" duration_ms, error) SELECT id, ?, ?, ?, ?, ? FROM alert_dispatches"
+	" WHERE id = ? AND claim = ?";
 /* status, attempts added, delay (NULL: none), delivered?, id, claim */
 static const char SQL_DISPATCH_DONE[] =
 	"UPDATE alert_dispatches SET status = ?, attempts = attempts + ?,"
@@ -460,12 +465,13 @@ static enum civic_err record_dispatch(struct dispatcher *d, const struct job *jo
 	civic_time_datetime(job->attempted_at, when, sizeof(when));
 	if (!job->skipped) {
 		struct civic_param a[] = {
-			CIVIC_PINT(job->id),
 			CIVIC_PSTR(when),
 			CIVIC_PSTR(job->ok ? "success" : "failure"),
 			job->code ? CIVIC_PINT(job->code) : CIVIC_PNULL,
 			CIVIC_PINT(job->duration_ms),
 			job->ok ? CIVIC_PNULL : CIVIC_PSTR(job->error),
+			CIVIC_PINT(job->id),
+			CIVIC_PINT(job->claim),
 		};
 		if ((err = civic_db_exec(d->db, SQL_ATTEMPT, a, CIVIC_NELEM(a), NULL)) != CIVIC_OK)
 			return err;
@@ -640,12 +646,20 @@ static void count(struct dispatcher *d, const struct job *job)
 }
 
 #define RECORD_TRIES 3
+/* While the database is unavailable (restarting, read-only, disk full),
+ * recording is tried again every second for up to half the lease, at
+ * most RECORD_PATIENCE seconds: outcomes written late are still ours
+ * (no other run can claim the rows before the lease ends), while
+ * outcomes given up on mean a second delivery after the lease. */
+#define RECORD_PATIENCE 60
 
 bool queue_record(struct dispatcher *d, struct job *done)
 {
 	struct job **v;
 	size_t n = 0, i;
 	enum civic_err err = CIVIC_E_INTERNAL;
+	long patience;
+	time_t give_up;
 
 	for (struct job *j = done; j; j = j->next)
 		n++;
@@ -656,11 +670,25 @@ bool queue_record(struct dispatcher *d, struct job *done)
 	for (i = 0; done; done = done->next)
 		v[i++] = done;
 	qsort(v, n, sizeof(*v), by_destination);
-	for (int t = 0; t < RECORD_TRIES; t++) {
+	patience = d->cfg->dispatch_lease / 2 < RECORD_PATIENCE ? d->cfg->dispatch_lease / 2
+	                                                         : RECORD_PATIENCE;
+	give_up = time(NULL) + patience;
+	for (int t = 0;;) {
 		if ((err = record_batch(d, v, n)) == CIVIC_OK)
 			break;
-		civic_log_warn("recording %zu outcomes failed (%s), attempt %d of %d", n,
-		               civic_err_code(err), t + 1, RECORD_TRIES);
+		if (!civic_db_down(d->db)) {
+			civic_log_warn("recording %zu outcomes failed (%s), attempt %d of %d", n,
+			               civic_err_code(err), t + 1, RECORD_TRIES);
+			if (++t == RECORD_TRIES)
+				break;
+			continue;
+		}
+		if (time(NULL) >= give_up)
+			break;
+		civic_log_warn("recording %zu outcomes: the database is unavailable, trying again"
+		               " for %ld s",
+		               n, (long)(give_up - time(NULL)));
+		sleep(1);
 	}
 	if (err == CIVIC_OK) {
 		for (i = 0; i < n; i++) {

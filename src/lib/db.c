@@ -77,6 +77,22 @@ static bool connection_error(unsigned e)
 	       e == ER_SERVER_SHUTDOWN || e == CR_UNKNOWN_HOST || e == 4031 /* idle timeout */;
 }
 
+/* The server cannot write now, though it answers: read-only (SET GLOBAL
+ * read_only, --innodb-read-only), a full disk, table or tablespace, or
+ * out of resources. The request is refused whole (nothing was written:
+ * the statement failed, and its transaction is rolled back) with a 503
+ * the client may retry. EE_WRITE (3) is mysys's "Error writing file",
+ * which a full disk under a temporary table or binlog gives. */
+static bool storage_error(unsigned e)
+{
+	return e == 3 /* EE_WRITE */ || e == ER_DISK_FULL || e == ER_ERROR_ON_WRITE ||
+	       e == ER_GET_ERRNO || e == ER_OUTOFMEMORY || e == ER_OUT_OF_RESOURCES ||
+	       e == ER_RECORD_FILE_FULL || e == ER_ERROR_DURING_COMMIT ||
+	       e == ER_LOCK_TABLE_FULL || e == ER_READ_ONLY_TRANSACTION ||
+	       e == ER_OPTION_PREVENTS_STATEMENT || e == ER_TOO_MANY_CONCURRENT_TRXS ||
+	       e == ER_READ_ONLY_MODE || e == ER_INNODB_READ_ONLY;
+}
+
 static enum civic_err connect_db(struct civic_db *db)
 {
 	const struct civic_config *c = db->cfg;
@@ -132,6 +148,10 @@ static enum civic_err fail(struct civic_db *db, unsigned e, const char *what, co
 		return CIVIC_E_CONFLICT;
 	if (e == ER_LOCK_WAIT_TIMEOUT || e == ER_LOCK_DEADLOCK) {
 		civic_log_warn("database %s: %s", what, msg);
+		return CIVIC_E_UNAVAILABLE;
+	}
+	if (storage_error(e)) {
+		civic_log_error("database cannot write (%s, %u): %s", what, e, msg);
 		return CIVIC_E_UNAVAILABLE;
 	}
 	civic_log_error("database %s failed (%u): %s", what, e, msg);
@@ -428,6 +448,11 @@ enum civic_err civic_db_script(struct civic_db *db, const char *sql, size_t len,
 unsigned civic_db_errno(const struct civic_db *db)
 {
 	return db->last_errno;
+}
+
+bool civic_db_down(const struct civic_db *db)
+{
+	return connection_error(db->last_errno) || storage_error(db->last_errno);
 }
 
 const char *civic_rows_get(const struct civic_rows *r, size_t row, size_t col)

@@ -81,6 +81,10 @@ enum civic_err civic_db_script(struct civic_db *db, const char *sql, size_t len,
 
 /* The server's last error number (0 if none), e.g. for messages. */
 unsigned civic_db_errno(const struct civic_db *db);
+/* The last statement failed because the server is gone or cannot write
+ * (a connection, read-only or disk-full error), not a deadlock or a
+ * conflict: worth waiting for, not worth retrying at once. */
+bool civic_db_down(const struct civic_db *db);
 
 void civic_rows_free(struct civic_rows *r);
 /* Cell text; NULL for SQL NULL or out of range. */

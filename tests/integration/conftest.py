@@ -6,17 +6,22 @@ MariaDB).  It is driven entirely by the environment:
   CIVIC_BASE_URL  base URL of the API, e.g. http://127.0.0.1:18080
   CIVIC_CONFIG    config file of that stack (read by civic-admin and here)
   CIVIC_VAR       VAR dir of that stack (secrets/jwt.key is read for forging)
-  CIVIC_ADMIN     path of the civic-admin binary
-  CIVIC_DISPATCH  path of the civic-dispatch binary (the tests run it)
+  CIVIC_ADMIN     path of the civic-admin binary (or of a wrapper that
+                  runs it, e.g. under valgrind)
+  CIVIC_DISPATCH  path of the civic-dispatch binary (the tests run it), or
+                  of a wrapper
+  CIVIC_BUILD     optional: the build directory of the responders the
+                  tests run by themselves (default: CIVIC_ADMIN's)
   CIVIC_MAIL_DIR  where the stack's SMTP catcher stores mail (.eml files)
   CIVIC_STACK     executable accepting `db-stop` and `db-start`
 
 A missing variable fails the whole run (it never skips).  Every test
 creates its own account, application and key, so tests are independent
 and can run in any order (only test_zy_backup.py, which replaces the
-whole database with a backup of itself, and test_zz_database_down.py,
-which stops it, must run last: their names make pytest collect them
-last, test_zz_logs.py after them).
+whole database with a backup of itself, test_zz_database_down.py,
+which stops it, and test_zz_faults.py, which kills it, its responders
+and its mail catcher, must run last: their names make pytest collect
+them last, test_zz_logs.py after them).
 """
 
 import base64

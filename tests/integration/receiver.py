@@ -195,13 +195,15 @@ class Receiver:
     """See the module docstring. Start with start() (or running()),
     stop with close()."""
 
-    def __init__(self):
+    def __init__(self, port=0):
+        """port: 0 for a free one, or a given one (a receiver back on
+        the port of one that was closed)."""
         self.requests = []
         self._lock = threading.Condition()
         self._scripts = {None: deque()}
         self._defaults = {None: Behaviour()}
         self._stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.receiver = self
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
