@@ -32,6 +32,7 @@ CIVIC_PACKAGES=(
 	mariadb-server mariadb-client mariadb-backup lighttpd apache2 libapache2-mod-fcgid
 	python3 python3-pytest python3-aiosmtpd python3-pymysql curl wrk
 	nodejs chromium
+	clang libclang-rt-14-dev # scripts/fuzz: libFuzzer, ASan, UBSan
 )
 # npm: Debian's package, unless the nodejs installed brings its own (the
 # NodeSource build provides and conflicts with Debian's npm).
@@ -95,17 +96,24 @@ civic_missing_packages() {
 	done
 }
 
-# Installs only what is missing, so a second run needs no network.
+# Installs only what is missing, so a second run needs no network. Two
+# runs at once (.ci/run) take turns: apt holds dpkg's lock, and the
+# second finds the first's packages installed.
 civic_install_deps() {
 	local missing
 	mapfile -t missing < <(civic_missing_packages "${CIVIC_PACKAGES[@]}")
 	((${#missing[@]} == 0)) && return 0
-	civic_log "installing: ${missing[*]}"
-	local sudo=()
-	((EUID == 0)) || sudo=(sudo)
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	civic_lock 8 "$CIVIC_REPO/var/.lock/install"
+	mapfile -t missing < <(civic_missing_packages "${CIVIC_PACKAGES[@]}")
+	if ((${#missing[@]} > 0)); then
+		civic_log "installing: ${missing[*]}"
+		local sudo=()
+		((EUID == 0)) || sudo=(sudo)
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	fi
+	civic_unlock 8
 }
 
 # ---------------------------------------------------------------- build
@@ -516,6 +524,9 @@ civic_web_prepare() {
 	mkdir -p "$var/run/fcgi" "$var/run/fcgid" "$var/run/apache2" "$var/log/san" "$var/www"
 	chown "$user:$group" "$var/run/fcgi" "$var/run/fcgid" "$var/log/san"
 	if [[ $frontend == lighttpd ]]; then
+		# lighttpd's own error answers as JSON (server.errorfile-prefix).
+		mkdir -p "$var/www/errors"
+		cp -f "$CIVIC_REPO"/lighttpd/errors/status-*.html "$var/www/errors/"
 		for f in lighttpd-error.log lighttpd-access.log responders.log; do
 			touch "$var/log/$f"
 			chown "$user:$group" "$var/log/$f"
@@ -614,7 +625,9 @@ civic_web_start() {
 	civic_log "starting $frontend on 127.0.0.1:$port (responders run as $user)"
 	local env=(CIVIC_REPO="$CIVIC_REPO" CIVIC_VAR="$var" CIVIC_PORT="$port" CIVIC_BIN="$bin"
 		CIVIC_CONFIG="$(civic_config_path "$var")" CIVIC_USER="$user" CIVIC_GROUP="$group")
-	local cmd=(lighttpd -f "$CIVIC_REPO/lighttpd/civicsentinel.conf")
+	# CIVIC_LIGHTTPD_CONF: another file (bench/lib/lighttpd.conf includes
+	# this one and adds the no-op responder).
+	local cmd=(lighttpd -f "${CIVIC_LIGHTTPD_CONF:-$CIVIC_REPO/lighttpd/civicsentinel.conf}")
 	if [[ $frontend == lighttpd ]]; then
 		# lighttpd refuses to switch to uid 0; empty means "stay".
 		if [[ $user == root ]]; then env+=(CIVIC_USER= CIVIC_GROUP=); fi

@@ -53,31 +53,111 @@ static bool strict_utf8(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* The value of the four hex digits at s[i..i+3], or -1. */
+static long hex4(const char *s, size_t n, size_t i)
+{
+	long v = 0;
+
+	if (i + 4 > n)
+		return -1;
+	for (size_t k = i; k < i + 4; k++) {
+		char c = s[k];
+		int d = c >= '0' && c <= '9'   ? c - '0'
+		        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+		                               : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* A \u escape at s[i] (the 'u'): a surrogate must be a high one followed
+ * by "\u" and a low one; json-c would store a lone one as U+FFFD and so
+ * silently change what the client sent. *skip gets the characters after
+ * the 'u' that the escape (or pair) uses. */
+static bool unicode_escape(const char *s, size_t n, size_t i, size_t *skip)
+{
+	long hi = hex4(s, n, i + 1), lo;
+
+	*skip = 4;
+	if (hi < 0)
+		return false;
+	if (hi < 0xD800 || hi > 0xDFFF)
+		return true;
+	if (hi > 0xDBFF || i + 6 >= n || s[i + 5] != '\\' || s[i + 6] != 'u')
+		return false;
+	lo = hex4(s, n, i + 7);
+	*skip = 10;
+	return lo >= 0xDC00 && lo <= 0xDFFF;
+}
+
 /* Outside strings, JSON has only structure, numbers and the letters of
  * true, false and null: this refuses the single quotes, NaN and
  * Infinity that json-c accepts even in strict mode. Inside strings,
- * control characters must be escaped. */
-static bool json_lexemes(const char *s, size_t n)
+ * control characters must be escaped, and \u escapes must not be lone
+ * surrogates. *keys gets the number of object members written (a string
+ * followed by ':'), which the tree must hold too: json-c keeps the last
+ * of duplicate keys without a word. */
+static bool json_lexemes(const char *s, size_t n, size_t *keys)
 {
-	bool in_str = false, esc = false;
+	bool in_str = false, esc = false, after_str = false;
 
+	*keys = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (in_str) {
 			if (c < 0x20)
 				return false;
-			if (esc)
+			if (esc) {
+				size_t skip;
 				esc = false;
-			else if (c == '\\')
+				if (c == 'u') {
+					if (!unicode_escape(s, n, i, &skip))
+						return false;
+					i += skip;
+				}
+			} else if (c == '\\')
 				esc = true;
-			else if (c == '"')
+			else if (c == '"') {
 				in_str = false;
-		} else if (c == '"')
+				after_str = true;
+			}
+			continue;
+		}
+		if (c == '"')
 			in_str = true;
 		else if (!strchr(" \t\r\n{}[]:,-+.0123456789eEtruefalsn", c) || c == '\0')
 			return false;
+		if (after_str && c == ':')
+			(*keys)++;
+		if (!strchr(" \t\r\n", c))
+			after_str = c == '"';
 	}
 	return !in_str;
+}
+
+/* Object members in the whole tree. */
+static size_t tree_keys(json_object *o)
+{
+	size_t n = 0;
+
+	switch (json_object_get_type(o)) {
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			n += tree_keys(json_object_array_get_idx(o, i));
+		return n;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			n += 1 + tree_keys(v);
+		}
+		return n;
+	}
+	default:
+		return 0;
+	}
 }
 
 /* No NaN or infinity anywhere in the tree (json-c parses "nan"). */
@@ -108,11 +188,11 @@ enum civic_err civic_input_parse_json(const char *body, size_t len, json_object 
 {
 	json_tokener *tok;
 	json_object *obj;
-	size_t end;
+	size_t end, keys;
 
 	*out = NULL;
 	if (len == 0 || len > INT32_MAX || memchr(body, '\0', len) != NULL ||
-	    !strict_utf8((const unsigned char *)body, len) || !json_lexemes(body, len))
+	    !strict_utf8((const unsigned char *)body, len) || !json_lexemes(body, len, &keys))
 		return CIVIC_E_INVALID_REQUEST;
 	if ((tok = json_tokener_new_ex(CIVIC_JSON_DEPTH)) == NULL)
 		return CIVIC_E_INTERNAL;
@@ -125,7 +205,7 @@ enum civic_err civic_input_parse_json(const char *body, size_t len, json_object 
 	for (; end < len; end++)
 		if (!strchr(" \t\r\n", body[end]))
 			goto bad;
-	if (!finite_tree(obj))
+	if (!finite_tree(obj) || tree_keys(obj) != keys)
 		goto bad;
 	json_tokener_free(tok);
 	*out = obj;

@@ -99,6 +99,18 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
+/* A request target is printable ASCII (RFC 3986): a raw space, control
+ * character or byte past 0x7e is refused, so nothing echoed from it (the
+ * paging links carry the query) can put invalid UTF-8 into a JSON answer.
+ * lighttpd refuses such targets itself; Apache passes them on. */
+static bool printable_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
 static enum civic_err parse_path(struct civic_request *r)
 {
 	const char *uri = civic_request_param(r, "REQUEST_URI");
@@ -115,7 +127,7 @@ static enum civic_err parse_path(struct civic_request *r)
 		return r->path[0] == '/' ? CIVIC_OK : CIVIC_E_INVALID_REQUEST;
 	}
 	n = strcspn(uri, "?#");
-	if (n == 0 || uri[0] != '/' || n > CIVIC_PATH_MAX)
+	if (n == 0 || uri[0] != '/' || n > CIVIC_PATH_MAX || !printable_ascii(uri))
 		return CIVIC_E_INVALID_REQUEST;
 	if (!civic_percent_decode(uri, n, false, r->path, sizeof(r->path)))
 		return CIVIC_E_INVALID_REQUEST;
@@ -139,7 +151,7 @@ enum civic_err civic_request_parse(struct civic_request *r, char **envp)
 	r->content_type = civic_request_param(r, "CONTENT_TYPE");
 	if ((err = parse_path(r)) != CIVIC_OK)
 		return err;
-	if (strlen(r->query) > CIVIC_QUERY_MAX)
+	if (strlen(r->query) > CIVIC_QUERY_MAX || !printable_ascii(r->query))
 		return CIVIC_E_INVALID_REQUEST;
 	cl = civic_request_param(r, "CONTENT_LENGTH");
 	if (cl && *cl) {

@@ -50,6 +50,15 @@ static void test_parse_json(void)
 	    "{\"a\":\"\xf4\x90\x80\x80\"}",
 	    "{\"a\":\"\xf8\x88\x80\x80\x80\"}",
 	    "{\"a\":Infinity}",
+	    "{\"a\":\"\\ud800\"}",
+	    "{\"a\":\"\\udc00\"}",
+	    "{\"a\":\"\\uD83D\\u0041\"}",
+	    "{\"a\":\"\\ud83d\\n\"}",
+	    "{\"a\":\"\\ud83d\"}",
+	    "{\"a\":\"\\u12\"}",
+	    "{\"a\":1,\"a\":2}",
+	    "{\"a\":1,\"b\":{\"c\":1,\"c\":1}}",
+	    "[{\"a\":1},{\"b\":1,\"b\":2}]",
 	    "   ",
 	    "\n",
 	    "}",
@@ -69,6 +78,10 @@ static void test_parse_json(void)
 	   "valid multibyte UTF-8 parses");
 	json_object_put(o);
 	ok(pj("{\"a\":1}garbage", 7, &o) == CIVIC_OK && o, "only len bytes are parsed");
+	json_object_put(o);
+	s = "{\"a\":\"\\ud83d\\ude00\\u00e9\\\\u\",\"b\":[\"x\",\"y:\",{\"a\":{\"b\":1}}],\"c\":\"d\\\":\"}";
+	ok(pj(s, strlen(s), &o) == CIVIC_OK && o && json_object_object_length(o) == 3,
+	   "surrogate pairs, escaped backslashes and quotes, the same key in other objects parse");
 	json_object_put(o);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -611,7 +624,7 @@ static void test_time(void)
 
 int main(void)
 {
-	plan(252);
+	plan(262);
 	test_parse_json();
 	test_check();
 	test_text();

@@ -110,6 +110,7 @@ static void test_paths(void)
 	static const char *bad[] = {
 	    "",      "v1/profile/", "*",        "?a=1",     "/v1/%zz/",  "/v1/%4",
 	    "/v1/%", "/v1/%00/",    "/v1/a%00", "/v1/%0g/", "/v1/%%41/", "http://x/v1/",
+	    "/v1/\xff/", "/v1/a b/", "/v1/x?q=\xfe\xff", "/v1/\x7f",
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -151,6 +152,8 @@ static void test_query_len(void)
 	q[14 + CIVIC_QUERY_MAX] = '\0';
 	is_int(civic_request_parse(&R, mkenv(&e, "REQUEST_URI=/v1/x/", q, NULL)),
 	       CIVIC_E_INVALID_REQUEST, "a query of CIVIC_QUERY_MAX + 1 bytes is rejected");
+	is_int(civic_request_parse(&R, mkenv(&e, "REQUEST_URI=/v1/x/", "QUERY_STRING=q=\xff", NULL)),
+	       CIVIC_E_INVALID_REQUEST, "a query with a byte that is not printable ASCII is rejected");
 }
 
 static void test_content_length(void)
@@ -658,7 +661,7 @@ static void test_client_key(void)
 
 int main(void)
 {
-	plan(219);
+	plan(224);
 	memset(&R, 0, sizeof(R));
 	civic_buf_init(&R.body, CIVIC_BODY_MAX);
 	test_basic();
