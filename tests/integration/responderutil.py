@@ -4,8 +4,8 @@ hosting with only mod_cgi), or as FastCGI on a listening socket handed
 over as fd 0, talked to with a minimal FastCGI client (the responder
 role of the FastCGI 1.0 specification, one request per connection).
 
-The binaries are those of the build under test, found next to
-$CIVIC_ADMIN; they read the stack's config ($CIVIC_CONFIG) unless a
+The binaries are those of the build under test, in $CIVIC_BUILD (or
+found next to $CIVIC_ADMIN when it is unset); they read the stack's config ($CIVIC_CONFIG) unless a
 test passes a copy."""
 
 import json
@@ -23,8 +23,11 @@ FCGI_RESPONDER = 1
 
 def binary(name):
     """build/src/endpoints/NAME.fcgi (build/src/console/ for
-    civic-console), of the build the civic-admin under test is from."""
-    build = os.path.dirname(os.path.dirname(os.path.dirname(env("CIVIC_ADMIN"))))
+    civic-console), of the build under test: $CIVIC_BUILD (scripts/test
+    --valgrind's CIVIC_ADMIN is a wrapper elsewhere), else the one the
+    civic-admin under test is from."""
+    build = os.environ.get("CIVIC_BUILD") or os.path.dirname(
+        os.path.dirname(os.path.dirname(env("CIVIC_ADMIN"))))
     folder = "console" if name == "civic-console" else "endpoints"
     return os.path.join(build, "src", folder, name + ".fcgi")
 
@@ -109,7 +112,17 @@ def start_fastcgi(name, listener, config=None):
                             env=process_env(config))
 
 
-def _record(kind, content, request_id=1):
+def start_fastcgi_unix(name, path, config=None):
+    """start_fastcgi on a new unix socket at path (bound, listening and
+    handed over; the caller removes path)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.bind(path)
+        s.listen(8)
+        return start_fastcgi(name, s, config)
+
+
+def record(kind, content, request_id=1):
+    """One FastCGI record (version 1, no padding)."""
     return struct.pack("!BBHHBx", 1, kind, request_id, len(content), 0) + content
 
 
@@ -142,10 +155,10 @@ def fastcgi(address, method, uri, body=b"", headers=None, timeout=10):
     assert len(params) < 65536 and len(body) < 65536
     stdout = b""
     with _connect(address, timeout) as s:
-        s.sendall(_record(FCGI_BEGIN_REQUEST, struct.pack("!HB5x", FCGI_RESPONDER, 0))
-                  + _record(FCGI_PARAMS, params) + _record(FCGI_PARAMS, b"")
-                  + (_record(FCGI_STDIN, body) if body else b"")
-                  + _record(FCGI_STDIN, b""))
+        s.sendall(record(FCGI_BEGIN_REQUEST, struct.pack("!HB5x", FCGI_RESPONDER, 0))
+                  + record(FCGI_PARAMS, params) + record(FCGI_PARAMS, b"")
+                  + (record(FCGI_STDIN, body) if body else b"")
+                  + record(FCGI_STDIN, b""))
         buf = b""
         while True:
             chunk = s.recv(65536)

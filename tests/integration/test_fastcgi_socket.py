@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from responderutil import fastcgi, start_fastcgi
+from responderutil import fastcgi, start_fastcgi, start_fastcgi_unix
 
 # Linux values; Python's socket module lacks the IPv6 one.
 IP_FREEBIND = getattr(socket, "IP_FREEBIND", 15)
@@ -119,15 +119,12 @@ def test_serves_on_loopback(family, address):
 
 def test_serves_on_a_unix_socket(tmp_path):
     path = str(tmp_path / "civic-notfound.sock")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.bind(path)
-        s.listen(8)
-        proc = start_fastcgi("civic-notfound", s)
-        try:
-            serves(path, proc)
-        finally:
-            _, err = stop(proc)
-            os.unlink(path)
+    proc = start_fastcgi_unix("civic-notfound", path)
+    try:
+        serves(path, proc)
+    finally:
+        _, err = stop(proc)
+        os.unlink(path)
     assert b"refusing" not in err, err
 
 
