@@ -32,10 +32,13 @@ static const char SQL_KEY_EXISTS[] =
 static const char SQL_KEY_FOR_EXCHANGE[] =
 	"SELECT k.id, k.application_id, a.account_id, k.secret_hash, k.scopes + 0,"
 	" k.revoked_at IS NOT NULL, k.expires_at IS NOT NULL AND k.expires_at <= UTC_TIMESTAMP(),"
-	" p.slug"
+	" p.slug,"
+	" k.last_used_at IS NULL OR k.last_used_at < UTC_TIMESTAMP() - INTERVAL 60 SECOND"
 	" FROM api_keys k JOIN applications a ON a.id = k.application_id"
 	" JOIN accounts ac ON ac.id = a.account_id JOIN plans p ON p.id = ac.plan_id"
 	" WHERE k.public_key = ?";
+/* last_used_at to the minute, as civic_authorize keeps it: a write (a
+ * commit) per exchange would be most of its cost. */
 static const char SQL_TOUCH_KEY[] =
 	"UPDATE api_keys SET last_used_at = UTC_TIMESTAMP() WHERE id = ?";
 
@@ -211,7 +214,7 @@ enum civic_err civic_apikey_authenticate(struct civic_db *db, const struct civic
 	unsigned char want[CIVIC_KEY_HASH_LEN];
 	struct civic_param p[1];
 	struct civic_rows *r;
-	int64_t revoked, expired, scopes;
+	int64_t revoked, expired, scopes, stale;
 	enum civic_err err;
 
 	*why = NULL;
@@ -230,7 +233,8 @@ enum civic_err civic_apikey_authenticate(struct civic_db *db, const struct civic
 	if (civic_rows_len(r, 0, 3) != CIVIC_KEY_HASH_LEN ||
 	    !civic_rows_int(r, 0, 0, &out->key_id) || !civic_rows_int(r, 0, 1, &out->app_id) ||
 	    !civic_rows_int(r, 0, 2, &out->account_id) || !civic_rows_int(r, 0, 4, &scopes) ||
-	    !civic_rows_int(r, 0, 5, &revoked) || !civic_rows_int(r, 0, 6, &expired))
+	    !civic_rows_int(r, 0, 5, &revoked) || !civic_rows_int(r, 0, 6, &expired) ||
+	    !civic_rows_int(r, 0, 8, &stale))
 		goto out;
 	/* The secret first: only its holder learns whether a key is revoked. */
 	if (!civic_key_hash_equal(want, (const unsigned char *)civic_rows_get(r, 0, 3))) {
@@ -248,7 +252,7 @@ enum civic_err civic_apikey_authenticate(struct civic_db *db, const struct civic
 	civic_rows_free(r);
 	r = NULL;
 	p[0] = CIVIC_PINT(out->key_id);
-	err = civic_db_exec(db, SQL_TOUCH_KEY, p, 1, NULL);
+	err = stale ? civic_db_exec(db, SQL_TOUCH_KEY, p, 1, NULL) : CIVIC_OK;
 out:
 	civic_rows_free(r);
 	sodium_memzero(want, sizeof(want));

@@ -6,8 +6,32 @@
 
 #include "timeutil.h"
 
+/* The check and charge of a metered request, in one round trip.
+ * (A fast path of one multi-table UPDATE and one SELECT in front of its
+ * nine statements saved 4 % of the database's CPU per request:
+ * docs/performance.md.) */
 static const char SQL_AUTHORIZE[] = "CALL civic_authorize(?, ?, ?, ?, ?)";
 static const char SQL_ANON[] = "CALL civic_anon_authorize(?, ?)";
+
+/* The key's state and the counters, without counting: the row of
+ * civic_authorize(…, 0) in one plain statement (no row: revoked). */
+static const char SQL_STATUS[] =
+	"SELECT CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'"
+	" WHEN k.expires_at <= UTC_TIMESTAMP() THEN 'expired'"
+	" WHEN (p.scopes & ?) <> ? THEN 'plan' ELSE 'ok' END,"
+	" p.slug, p.name, p.scopes + 0, a.name,"
+	" COALESCE(ac.requests_per_day_override, p.max_api_requests_per_app_per_day),"
+	" COALESCE(d.requests, 0),"
+	" COALESCE(ac.requests_per_minute_override, p.max_requests_per_key_per_minute),"
+	" IF(m.window_start = UTC_TIMESTAMP() - INTERVAL SECOND(UTC_TIMESTAMP()) SECOND,"
+	"    m.requests, 0)"
+	" FROM api_keys k"
+	" JOIN applications a ON a.id = k.application_id"
+	" JOIN accounts ac ON ac.id = a.account_id"
+	" JOIN plans p ON p.id = ac.plan_id"
+	" LEFT JOIN app_usage_daily d ON d.application_id = a.id AND d.day = UTC_DATE()"
+	" LEFT JOIN key_rate_minute m ON m.key_id = k.id"
+	" WHERE k.id = ? AND a.id = ? AND ac.id = ?";
 
 /* Seconds until the next UTC minute and hour: 1..60, 1..3600. */
 static long long to_next(time_t now, long long window)
@@ -20,27 +44,17 @@ static void copy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
-enum civic_err civic_quota_authorize(struct civic_db *db, const struct civic_claims *c,
-                                     civic_scopes scope, bool charge, time_t now,
-                                     struct civic_usage *u, const char **why)
+/* One request's row, from SQL_STATUS or the procedure (same columns). */
+static enum civic_err read_status(struct civic_rows *r, const struct civic_claims *c,
+                                  time_t now, struct civic_usage *u, const char **why)
 {
-	struct civic_param p[] = {CIVIC_PINT(c->key_id), CIVIC_PINT(c->app_id),
-	                          CIVIC_PINT(c->account_id), CIVIC_PINT(scope),
-	                          CIVIC_PINT(charge ? 1 : 0)};
-	struct civic_rows *r;
-	enum civic_err err;
-	const char *status;
+	const char *status = civic_rows_get(r, 0, 0);
 	int64_t scopes;
 
-	memset(u, 0, sizeof(*u));
-	*why = NULL;
-	if ((err = civic_db_exec(db, SQL_AUTHORIZE, p, 5, &r)) != CIVIC_OK)
-		return err;
-	status = civic_rows_get(r, 0, 0);
-	if (status == NULL) {
-		civic_rows_free(r);
+	if (r->nrows == 0)
+		status = "revoked";
+	if (status == NULL)
 		return CIVIC_E_INTERNAL;
-	}
 	if (strcmp(status, "revoked") != 0) {
 		u->known = true;
 		copy(u->plan, sizeof(u->plan), civic_rows_get(r, 0, 1));
@@ -49,29 +63,52 @@ enum civic_err civic_quota_authorize(struct civic_db *db, const struct civic_cla
 		copy(u->app_name, sizeof(u->app_name), civic_rows_get(r, 0, 4));
 		if (!civic_rows_int(r, 0, 3, &scopes) || !civic_rows_int(r, 0, 5, &u->limit) ||
 		    !civic_rows_int(r, 0, 6, &u->used) || !civic_rows_int(r, 0, 7, &u->minute_limit) ||
-		    !civic_rows_int(r, 0, 8, &u->minute_used)) {
-			civic_rows_free(r);
+		    !civic_rows_int(r, 0, 8, &u->minute_used))
 			return CIVIC_E_INTERNAL;
-		}
 		u->plan_scopes = (civic_scopes)scopes;
 		u->reset = civic_time_next_midnight(now);
 	}
 	if (strcmp(status, "ok") == 0)
-		err = CIVIC_OK;
-	else if (strcmp(status, "revoked") == 0) {
+		return CIVIC_OK;
+	if (strcmp(status, "revoked") == 0) {
 		*why = "The API key behind this token has been revoked.";
-		err = CIVIC_E_INVALID_TOKEN;
-	} else if (strcmp(status, "expired") == 0) {
+		return CIVIC_E_INVALID_TOKEN;
+	}
+	if (strcmp(status, "expired") == 0) {
 		*why = "The API key behind this token has expired.";
-		err = CIVIC_E_INVALID_TOKEN;
-	} else if (strcmp(status, "plan") == 0)
-		err = CIVIC_E_PLAN_REQUIRED;
-	else if (strcmp(status, "rate") == 0)
-		err = CIVIC_E_RATE_LIMITED;
-	else if (strcmp(status, "quota") == 0)
-		err = CIVIC_E_QUOTA_EXCEEDED;
+		return CIVIC_E_INVALID_TOKEN;
+	}
+	if (strcmp(status, "plan") == 0)
+		return CIVIC_E_PLAN_REQUIRED;
+	if (strcmp(status, "rate") == 0)
+		return CIVIC_E_RATE_LIMITED;
+	if (strcmp(status, "quota") == 0)
+		return CIVIC_E_QUOTA_EXCEEDED;
+	return CIVIC_E_INTERNAL;
+}
+
+enum civic_err civic_quota_authorize(struct civic_db *db, const struct civic_claims *c,
+                                     civic_scopes scope, bool charge, time_t now,
+                                     struct civic_usage *u, const char **why)
+{
+	struct civic_param status_p[] = {CIVIC_PINT(scope), CIVIC_PINT(scope),
+	                                 CIVIC_PINT(c->key_id), CIVIC_PINT(c->app_id),
+	                                 CIVIC_PINT(c->account_id)};
+	struct civic_param charge_p[] = {CIVIC_PINT(c->key_id), CIVIC_PINT(c->app_id),
+	                                 CIVIC_PINT(c->account_id), CIVIC_PINT(scope),
+	                                 CIVIC_PINT(1)};
+	struct civic_rows *r;
+	enum civic_err err;
+
+	memset(u, 0, sizeof(*u));
+	*why = NULL;
+	if (charge)
+		err = civic_db_exec(db, SQL_AUTHORIZE, charge_p, CIVIC_NELEM(charge_p), &r);
 	else
-		err = CIVIC_E_INTERNAL;
+		err = civic_db_exec(db, SQL_STATUS, status_p, CIVIC_NELEM(status_p), &r);
+	if (err != CIVIC_OK)
+		return err;
+	err = read_status(r, c, now, u, why);
 	civic_rows_free(r);
 	return err;
 }

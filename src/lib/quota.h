@@ -6,7 +6,8 @@
  * increments under the counters' row locks, so the counts are exact
  * under concurrency and a refused request costs nothing. Anonymous
  * requests to public endpoints are limited per client address and hour
- * the same way (CALL civic_anon_authorize()). */
+ * the same way (CALL civic_anon_authorize()). A request that is not
+ * counted (GET /v1/usage/) checks the key with one plain SELECT. */
 #ifndef CIVIC_QUOTA_H
 #define CIVIC_QUOTA_H
 
