@@ -330,7 +330,6 @@ def test_a_100_mb_answer_is_cut_off(client, receiver, tmp_path, chunked):
 
     result = du.run(config, timeout=60)
 
-    assert result.seconds < 10, result
     got = r.wait_for(1, timeout=5)
     assert len(got) == 1, got
     deadline = time.time() + 5
