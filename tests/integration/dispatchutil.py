@@ -252,6 +252,35 @@ def active_webhook(client, url, label=None):
     return dest, secret
 
 
+def queued_webhooks(client, url, n):
+    """n due dispatch rows of n new alerts to a new active webhook
+    destination at url; returns (destination id, dispatch ids)."""
+    dest, _ = active_webhook(client, url)
+    rows = dbutil.insert_dispatches_bulk(dbutil.insert_alerts_bulk("MT", n), dest,
+                                         client.account_id)
+    assert len(rows) == n, rows
+    return dest, rows
+
+
+def assert_received_once(seen, rows):
+    """seen (a receiver's by_webhook_id()) holds each of the dispatch
+    rows exactly once, and nothing else."""
+    assert set(seen) == {"msg_%d" % d for d in rows}, (sorted(seen), sorted(rows))
+    twice = {k: len(v) for k, v in seen.items() if len(v) != 1}
+    assert not twice, "sent more than once: %r" % twice
+
+
+def assert_delivered_at_first_attempt(dest, n):
+    """All n rows of destination dest delivered, each with one attempt row."""
+    states = dbutil.query("SELECT status, attempts, COUNT(*) FROM alert_dispatches"
+                          " WHERE destination_id = %s GROUP BY status, attempts", (dest,))
+    assert list(states) == [("delivered", 1, n)], states
+    per_row = dbutil.query("SELECT COUNT(*) FROM dispatch_attempts t JOIN alert_dispatches d"
+                           " ON d.id = t.dispatch_id WHERE d.destination_id = %s"
+                           " GROUP BY t.dispatch_id HAVING COUNT(*) <> 1", (dest,))
+    assert per_row == (), "a row with other than one attempt"
+
+
 def subscribe(client, destination_id, stream, min_level=1):
     resp = request("POST", "/v1/alert-subscriptions/", token=client.token(),
                    json_body={"destination_id": destination_id, "stream": stream,

@@ -28,26 +28,14 @@ def client(new_client):
 def test_two_dispatchers_send_each_of_1000_rows_once(client, receiver):
     n = 1000
     r = receiver()
-    dest, _ = du.active_webhook(client, r.url())
-    alerts = dbutil.insert_alerts_bulk("MT", n)
-    rows = dbutil.insert_dispatches_bulk(alerts, dest, client.account_id)
-    assert len(rows) == n
+    dest, rows = du.queued_webhooks(client, r.url(), n)
 
     a, b = du.Dispatcher(), du.Dispatcher()
     run_a, run_b = a.wait(timeout=240), b.wait(timeout=240)
 
     assert (run_a.rc, run_b.rc) == (0, 0), (run_a, run_b)
-    seen = r.by_webhook_id()
-    assert set(seen) == {"msg_%d" % d for d in rows}, (len(seen), n)
-    twice = {k: len(v) for k, v in seen.items() if len(v) != 1}
-    assert not twice, "sent more than once: %r" % twice
-    states = dbutil.query("SELECT status, attempts, COUNT(*) FROM alert_dispatches"
-                          " WHERE destination_id = %s GROUP BY status, attempts", (dest,))
-    assert list(states) == [("delivered", 1, n)], states
-    per_row = dbutil.query("SELECT COUNT(*) FROM dispatch_attempts t JOIN alert_dispatches d"
-                           " ON d.id = t.dispatch_id WHERE d.destination_id = %s"
-                           " GROUP BY t.dispatch_id HAVING COUNT(*) <> 1", (dest,))
-    assert per_row == (), "a row with other than one attempt"
+    du.assert_received_once(r.by_webhook_id(), rows)
+    du.assert_delivered_at_first_attempt(dest, n)
     assert run_a.summary["delivered"] + run_b.summary["delivered"] == n, (run_a, run_b)
 
 
@@ -55,9 +43,7 @@ def test_kill_9_mid_run_loses_nothing(client, receiver, tmp_path):
     n = 30
     r = receiver()
     r.set_default(Behaviour(delay=3))
-    dest, _ = du.active_webhook(client, r.url())
-    rows = dbutil.insert_dispatches_bulk(dbutil.insert_alerts_bulk("MT", n), dest,
-                                         client.account_id)
+    dest, rows = du.queued_webhooks(client, r.url(), n)
     config = du.quick_config(tmp_path)
 
     victim = du.Dispatcher(config)
