@@ -389,11 +389,12 @@ def test_responder_killed_mid_request(new_client, api, envelope):
         request = threading.Thread(
             target=lambda: outcome.setdefault("resp", create(victim_label, timeout=120)))
         request.start()
-        # Another connection's statement: the holder's own may still show
-        # in the process list for a moment after it returned.
+        # The responder's statement, waiting for the lock: not this query
+        # (whose own text matches the pattern) nor the holder's (which may
+        # show for a moment after it returned).
         waiting = poll(lambda: dbutil.query(
             "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s"
-            " AND ID <> %s AND INFO LIKE %s",
+            " AND ID NOT IN (CONNECTION_ID(), %s) AND INFO LIKE %s",
             (dbutil._settings()["user"], holder.thread_id(), "%FROM accounts%FOR UPDATE%"))[0][0],
             lambda n: n > 0, seconds=30, pause=0.1)
         assert waiting, "the request never reached the database"
