@@ -1,4 +1,4 @@
-/* Shared by the libFuzzer harnesses (tests/fuzz/README, docs/fuzzing.md):
+/* Shared by the libFuzzer harnesses (docs/fuzzing.md):
  * a property the code under test promises, checked on every input. A
  * broken one aborts, and libFuzzer saves the input as a reproducer. */
 #ifndef CIVIC_FUZZ_H
